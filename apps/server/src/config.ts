@@ -1,0 +1,93 @@
+import path from 'node:path';
+import { Type, type Static } from 'typebox';
+import { Value } from 'typebox/value';
+
+/**
+ * The server's configuration: read from the environment once at start-up, validated against this schema,
+ * and refused as a whole with every problem listed when anything is wrong.
+ */
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export const ConfigSchema = Type.Object({
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+  HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
+  MODELFLEET_DATA_DIR: Type.String({ minLength: 1, default: './.modelfleet' }),
+  DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  QUEUE_PREFIX: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9:_-]+$', default: 'modelfleet' }),
+  LOG_LEVEL: Type.Enum(LOG_LEVELS, { default: 'info' }),
+  /** Largest request body accepted on any route, in bytes (uploads have their own limits). */
+  BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 1024 * 1024 }),
+  /** How long a graceful shutdown waits for in-flight requests and jobs before it gives up. */
+  SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 10_000 }),
+});
+
+export type RawConfig = Static<typeof ConfigSchema>;
+
+export interface ServerConfig {
+  port: number;
+  host: string;
+  /** Absolute path of the data folder (PGlite data, blobs, keys in the embedded default). */
+  dataDir: string;
+  databaseUrl: string | undefined;
+  redisUrl: string | undefined;
+  queuePrefix: string;
+  logLevel: RawConfig['LOG_LEVEL'];
+  bodyLimitBytes: number;
+  shutdownTimeoutMs: number;
+  /** PGlite in the data folder (embedded default) or PostgreSQL at `DATABASE_URL`. */
+  database: 'pglite' | 'postgres';
+  /** The in-process job runner (embedded default) or BullMQ on Redis at `REDIS_URL`. */
+  queue: 'in-process' | 'bullmq';
+}
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+const INTEGER_KEYS = new Set(['PORT', 'BODY_LIMIT_BYTES', 'SHUTDOWN_TIMEOUT_MS']);
+
+/** Parses the environment into a config, or throws a ConfigError that names every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): ServerConfig {
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(ConfigSchema.properties)) {
+    const value = env[key];
+    if (value === undefined || value === '') continue;
+    raw[key] = INTEGER_KEYS.has(key) && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+  }
+  const withDefaults = Value.Default(ConfigSchema, raw);
+  const problemByKey = new Map<string, string>();
+  for (const error of Value.Errors(ConfigSchema, withDefaults)) {
+    const key = error.instancePath.replace(/^\//, '') || 'config';
+    if (problemByKey.has(key)) continue;
+    const expected = key === 'LOG_LEVEL' ? `must be one of ${LOG_LEVELS.join(', ')}` : error.message;
+    problemByKey.set(key, `${key}: ${expected} (got ${JSON.stringify(env[key])})`);
+  }
+  if (raw['REDIS_URL'] !== undefined && raw['DATABASE_URL'] === undefined) {
+    problemByKey.set(
+      'REDIS_URL',
+      'REDIS_URL: needs DATABASE_URL as well (worker processes cannot reach the embedded database)',
+    );
+  }
+  const problems = [...problemByKey.values()];
+  if (problems.length > 0) throw new ConfigError(problems);
+  const config = withDefaults as RawConfig;
+  return {
+    port: config.PORT,
+    host: config.HOST,
+    dataDir: path.resolve(cwd, config.MODELFLEET_DATA_DIR),
+    databaseUrl: config.DATABASE_URL,
+    redisUrl: config.REDIS_URL,
+    queuePrefix: config.QUEUE_PREFIX,
+    logLevel: config.LOG_LEVEL,
+    bodyLimitBytes: config.BODY_LIMIT_BYTES,
+    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    database: config.DATABASE_URL === undefined ? 'pglite' : 'postgres',
+    queue: config.REDIS_URL === undefined ? 'in-process' : 'bullmq',
+  };
+}

@@ -1,0 +1,31 @@
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { ErrorResponse } from '@modelfleet/contracts';
+
+/** OpenAPI generated from the route schemas; browsable at /docs, raw at /docs/json. */
+export const openApi = fp(
+  async (fastify: FastifyInstance, options: { version: string }) => {
+    fastify.addSchema(ErrorResponse);
+    await fastify.register(swagger, {
+      openapi: {
+        openapi: '3.1.0',
+        info: {
+          title: 'ModelFleet API',
+          description:
+            'Fleet model-update server: upload TF.js models, optimise them into quantized candidates, publish signed releases and distribute them to devices by delta.',
+          version: options.version,
+        },
+        tags: [
+          { name: 'health', description: 'Liveness and readiness' },
+        ],
+      },
+      refResolver: {
+        buildLocalReference: (json, _baseUri, _fragment, index) => (typeof json.$id === 'string' ? json.$id : `def-${index}`),
+      },
+    });
+    await fastify.register(swaggerUi, { routePrefix: '/docs' });
+  },
+  { name: 'modelfleet-openapi' },
+);
