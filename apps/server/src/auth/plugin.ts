@@ -1,0 +1,62 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { hashApiKey, isWellFormedApiKey, scopesGrant, type ApiKeyScope } from './api-keys.js';
+import { CredentialInvalid, CredentialMissing, ScopeMissing, WrongCredentialKind } from './errors.js';
+
+export interface PersonPrincipal {
+  kind: 'person';
+  apiKeyId: string;
+  prefix: string;
+  scopes: ApiKeyScope[];
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    person: PersonPrincipal | null;
+  }
+}
+
+function bearer(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (typeof header !== 'string') return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1];
+}
+
+/**
+ * Authentication and authorisation for every route, driven by each route's `config.access`.
+ * People send `Authorization: Bearer mfk_…` (API keys); devices have their own tokens (device routes).
+ */
+export const authPlugin = fp(
+  async (fastify: FastifyInstance) => {
+    fastify.decorateRequest('person', null);
+
+    fastify.addHook('onRoute', (route) => {
+      // Routes the framework's own plugins add (OpenAPI UI and JSON) are public documentation.
+      if (route.config?.access === undefined && !route.url.startsWith('/docs')) {
+        throw new Error(`route ${String(route.method)} ${route.url} declares no config.access`);
+      }
+    });
+
+    fastify.addHook('onRequest', async (request) => {
+      const access = request.routeOptions.config.access;
+      if (access === undefined || access.kind === 'public') return;
+      const token = bearer(request);
+      if (access.kind === 'person') {
+        if (token === undefined) throw new CredentialMissing('an API key (Authorization: Bearer mfk_…)');
+        if (!isWellFormedApiKey(token)) {
+          if (token.startsWith('mfd_')) throw new WrongCredentialKind('people (API keys)', 'devices');
+          throw new CredentialInvalid();
+        }
+        const key = await fastify.services.db.prisma.apiKey.findUnique({ where: { hash: hashApiKey(token) } });
+        if (key === null || key.revokedAt !== null) throw new CredentialInvalid();
+        if (!scopesGrant(key.scopes, access.scope)) throw new ScopeMissing(access.scope);
+        request.person = { kind: 'person', apiKeyId: key.id, prefix: key.prefix, scopes: key.scopes };
+        return;
+      }
+      // Device routes authenticate in their own plugin (issue 5); a person's key is never a device token.
+      if (token !== undefined && isWellFormedApiKey(token)) throw new WrongCredentialKind('devices', 'people (API keys)');
+    });
+  },
+  { name: 'modelfleet-auth' },
+);

@@ -1,0 +1,273 @@
+import { Type, type Static } from 'typebox';
+import { Sha256 } from './common.js';
+
+/** A model line's name: what URLs, the CLI and devices call it. */
+export const LineName = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'lower-case letters, digits and dashes' });
+export const ChannelName = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,31}$', default: 'stable' });
+
+/** How a device turns a camera frame into the model's input: resize to inputSize, then x * scale + offset. */
+export const Preprocessing = Type.Object({
+  inputSize: Type.Tuple([Type.Integer({ minimum: 8, maximum: 1024 }), Type.Integer({ minimum: 8, maximum: 1024 })], {
+    description: '[height, width] in pixels',
+  }),
+  scale: Type.Number({ default: 1 / 127.5 }),
+  offset: Type.Number({ default: -1 }),
+  classNames: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 2, maxItems: 1000, uniqueItems: true }),
+});
+export type Preprocessing = Static<typeof Preprocessing>;
+
+export const VARIANTS = [
+  'theta0-float32',
+  'theta1-dynamic-uint8',
+  'theta2-int8-calibrated',
+  'theta3-int8-integer-io',
+  'theta4-float16',
+  'int8-per-channel',
+  'palette-16',
+  'palette-256',
+  'pruned-entropy',
+] as const;
+export const VariantName = Type.Enum(VARIANTS);
+export type VariantName = Static<typeof VariantName>;
+
+/** What the optimize job tries, how it scores, what it refuses and whether it publishes by itself. */
+export const OptimizationPolicy = Type.Object({
+  variants: Type.Array(VariantName, { minItems: 1, uniqueItems: true, default: [...VARIANTS] }),
+  /** Weights of the objective's terms: L = ws*S/S0 + wt*T/T0 - wa*A/A0 - (ws + wt - wa). */
+  weights: Type.Object(
+    {
+      size: Type.Number({ minimum: 0, default: 1 }),
+      latency: Type.Number({ minimum: 0, default: 1 }),
+      accuracy: Type.Number({ minimum: 0, default: 1 }),
+    },
+    { default: { size: 1, latency: 1, accuracy: 1 } },
+  ),
+  constraints: Type.Object(
+    {
+      /** Largest accepted test-accuracy drop against float32, in percentage points. */
+      maxAccuracyDropPoints: Type.Number({ minimum: 0, maximum: 100, default: 1 }),
+    },
+    { default: { maxAccuracyDropPoints: 1 } },
+  ),
+  autoPublish: Type.Boolean({ default: true }),
+  channel: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,31}$', default: 'stable' }),
+  /** Single-image runs timed per candidate after warm-up (median and p90 reported). */
+  latencyRuns: Type.Integer({ minimum: 5, maximum: 1000, default: 40 }),
+});
+export type OptimizationPolicy = Static<typeof OptimizationPolicy>;
+
+export const CreateModelLineBody = Type.Object({
+  name: LineName,
+  description: Type.Optional(Type.String({ maxLength: 500 })),
+  preprocessing: Preprocessing,
+  policy: Type.Optional(Type.Partial(OptimizationPolicy)),
+});
+export type CreateModelLineBody = Static<typeof CreateModelLineBody>;
+
+export const ModelLine = Type.Object(
+  {
+    id: Type.String(),
+    name: LineName,
+    preprocessing: Preprocessing,
+    policy: OptimizationPolicy,
+    createdAt: Type.String({ format: 'date-time' }),
+  },
+  { title: 'ModelLine' },
+);
+export type ModelLine = Static<typeof ModelLine>;
+
+export const ModelLineList = Type.Object({ items: Type.Array(ModelLine) });
+export type ModelLineList = Static<typeof ModelLineList>;
+
+export const LineParams = Type.Object({ line: LineName });
+
+// ---------------------------------------------------------------------------------------------
+// Datasets
+
+export const DATASET_ROLES = ['test', 'calibration', 'train'] as const;
+export const DatasetRole = Type.Enum(DATASET_ROLES);
+export type DatasetRole = Static<typeof DatasetRole>;
+
+export const Dataset = Type.Object(
+  {
+    id: Type.String(),
+    role: DatasetRole,
+    name: Type.Union([Type.String(), Type.Null()]),
+    sha256: Sha256,
+    sampleCount: Type.Integer(),
+    classCounts: Type.Record(Type.String(), Type.Integer()),
+    createdAt: Type.String({ format: 'date-time' }),
+  },
+  { title: 'Dataset' },
+);
+export type Dataset = Static<typeof Dataset>;
+export const DatasetList = Type.Object({ items: Type.Array(Dataset) });
+export type DatasetList = Static<typeof DatasetList>;
+export const DatasetParams = Type.Object({ line: LineName, id: Type.String() });
+
+// ---------------------------------------------------------------------------------------------
+// Versions and candidates
+
+export const VERSION_STATUSES = ['uploaded', 'optimizing', 'ready', 'failed'] as const;
+export const VersionStatus = Type.Enum(VERSION_STATUSES);
+export type VersionStatus = Static<typeof VersionStatus>;
+
+export const Candidate = Type.Object(
+  {
+    id: Type.String(),
+    variant: Type.String(),
+    encoding: Type.String(),
+    artifactSha256: Sha256,
+    fileBytes: Type.Integer(),
+    wireBytes: Type.Integer(),
+    accuracy: Type.Number({ description: 'test accuracy, percent' }),
+    trainAccuracy: Type.Union([Type.Number(), Type.Null()]),
+    accuracySimulated: Type.Boolean({ description: 'accuracy from a simulation of integer kernels, not measured on int8 hardware' }),
+    latencyMedianMs: Type.Number(),
+    latencyP90Ms: Type.Number(),
+    objective: Type.Number({ description: 'L = S/S0 + T/T0 - A/A0 - 1 (weighted per policy); lower is better' }),
+    eligible: Type.Boolean(),
+    ineligibleReason: Type.Union([Type.String(), Type.Null()]),
+    winner: Type.Boolean(),
+    metrics: Type.Record(Type.String(), Type.Unknown()),
+  },
+  { title: 'Candidate' },
+);
+export type Candidate = Static<typeof Candidate>;
+
+export const Selection = Type.Object({
+  winnerVariant: Type.Union([Type.String(), Type.Null()]),
+  reason: Type.String(),
+  details: Type.Record(Type.String(), Type.Unknown()),
+});
+export type Selection = Static<typeof Selection>;
+
+export const ModelVersion = Type.Object(
+  {
+    id: Type.String(),
+    line: LineName,
+    status: VersionStatus,
+    progress: Type.Object({ stage: Type.Union([Type.String(), Type.Null()]), percent: Type.Number() }),
+    error: Type.Union([Type.Object({ code: Type.String(), message: Type.String() }), Type.Null()]),
+    sourceBytes: Type.Integer(),
+    candidates: Type.Array(Candidate),
+    selection: Type.Union([Selection, Type.Null()]),
+    releaseNumbers: Type.Array(Type.Object({ channel: Type.String(), number: Type.Integer() })),
+    createdAt: Type.String({ format: 'date-time' }),
+    finishedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  },
+  { title: 'ModelVersion' },
+);
+export type ModelVersion = Static<typeof ModelVersion>;
+
+export const VersionAccepted = Type.Object({
+  id: Type.String(),
+  status: VersionStatus,
+  statusUrl: Type.String(),
+});
+export type VersionAccepted = Static<typeof VersionAccepted>;
+
+export const VersionParams = Type.Object({ line: LineName, version: Type.String() });
+export const VersionQuery = Type.Object({
+  format: Type.Optional(Type.Enum(['json', 'markdown', 'csv'])),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Releases
+
+/** What a release names, exactly as signed. Devices verify it against the pinned public key. */
+export const ReleaseManifest = Type.Object(
+  {
+    schema: Type.Literal('modelfleet.release/v1'),
+    line: LineName,
+    channel: Type.String(),
+    release: Type.Integer({ minimum: 1 }),
+    artifact: Type.Object({
+      sha256: Sha256,
+      size: Type.Integer({ minimum: 1 }),
+      encoding: Type.String(),
+      variant: Type.String(),
+    }),
+    preprocessing: Preprocessing,
+    createdAt: Type.String({ format: 'date-time' }),
+  },
+  { title: 'ReleaseManifest' },
+);
+export type ReleaseManifest = Static<typeof ReleaseManifest>;
+
+export const SignedReleaseManifest = Type.Object(
+  {
+    signed: ReleaseManifest,
+    signatures: Type.Array(Type.Object({ keyId: Type.String(), signature: Type.String() }), { minItems: 1 }),
+  },
+  { title: 'SignedReleaseManifest' },
+);
+export type SignedReleaseManifest = Static<typeof SignedReleaseManifest>;
+
+export const Release = Type.Object(
+  {
+    id: Type.String(),
+    line: LineName,
+    channel: Type.String(),
+    number: Type.Integer(),
+    candidateId: Type.String(),
+    variant: Type.String(),
+    artifactSha256: Sha256,
+    artifactBytes: Type.Integer(),
+    manifest: SignedReleaseManifest,
+    createdAt: Type.String({ format: 'date-time' }),
+  },
+  { title: 'Release' },
+);
+export type Release = Static<typeof Release>;
+export const ReleaseList = Type.Object({ items: Type.Array(Release) });
+export type ReleaseList = Static<typeof ReleaseList>;
+
+export const PublishBody = Type.Object({
+  /** Publish this candidate; or give `version` to publish that version's selected winner. */
+  candidateId: Type.Optional(Type.String()),
+  version: Type.Optional(Type.String()),
+  channel: Type.Optional(ChannelName),
+});
+export type PublishBody = Static<typeof PublishBody>;
+
+export const ReleaseListQuery = Type.Object({ channel: Type.Optional(ChannelName) });
+
+// ---------------------------------------------------------------------------------------------
+// Keys
+
+export const PublicKeys = Type.Object(
+  {
+    keys: Type.Array(
+      Type.Object({
+        keyId: Type.String(),
+        algorithm: Type.Literal('ed25519'),
+        publicKey: Type.String({ description: 'raw 32-byte public key, base64' }),
+      }),
+    ),
+  },
+  { title: 'PublicKeys' },
+);
+export type PublicKeys = Static<typeof PublicKeys>;
+
+export const ApiKeyScopeSchema = Type.Enum(['read', 'upload', 'publish', 'admin']);
+export const CreateApiKeyBody = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 100 }),
+  scopes: Type.Array(ApiKeyScopeSchema, { minItems: 1, uniqueItems: true }),
+});
+export type CreateApiKeyBody = Static<typeof CreateApiKeyBody>;
+export const ApiKeyInfo = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  prefix: Type.String(),
+  scopes: Type.Array(ApiKeyScopeSchema),
+  createdAt: Type.String({ format: 'date-time' }),
+  revokedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+});
+export type ApiKeyInfo = Static<typeof ApiKeyInfo>;
+export const CreatedApiKey = Type.Object({ ...ApiKeyInfo.properties, key: Type.String({ description: 'shown once' }) });
+export type CreatedApiKey = Static<typeof CreatedApiKey>;
+export const ApiKeyList = Type.Object({ items: Type.Array(ApiKeyInfo) });
+export type ApiKeyList = Static<typeof ApiKeyList>;
+export const WhoAmI = Type.Object({ kind: Type.Literal('person'), prefix: Type.String(), scopes: Type.Array(ApiKeyScopeSchema) });
+export type WhoAmI = Static<typeof WhoAmI>;
