@@ -1,24 +1,10 @@
 import type * as tfTypes from '@tensorflow/tfjs';
+import { type Dataset, type Preprocessing, toFloatBatch } from '@modelfleet/datasets';
 import { EvalDatasetMismatch, EvalInvalidArgument } from './errors.js';
 
-/**
- * The part of `@modelfleet/datasets`' `Dataset` evaluation reads (structurally the same type, so
- * a Dataset is accepted as is): RGB pixels row-major `images[((n*H + y)*W + x)*3 + c]`, one label byte each.
- */
-export interface LabelledImages {
-  classNames: string[];
-  height: number;
-  width: number;
-  channels: 3;
-  images: Uint8Array;
-  labels: Uint8Array;
-}
-
-/** The model line's input preprocessing: x = pixel * scale + offset (e.g. 1/127.5 and -1 for MobileNet). */
-export interface Preprocessing {
-  scale: number;
-  offset: number;
-}
+/** A labelled image set (`@modelfleet/datasets`' Dataset) and the model line's preprocessing. */
+export type LabelledImages = Dataset;
+export type { Preprocessing };
 
 export function imageCount(dataset: LabelledImages): number {
   return dataset.labels.length;
@@ -49,12 +35,9 @@ export function imageBatch(
   start: number,
   count: number,
 ): tfTypes.Tensor4D {
-  const size = dataset.height * dataset.width * 3;
   if (!Number.isInteger(start) || !Number.isInteger(count) || start < 0 || count < 1 || start + count > imageCount(dataset)) {
     throw new EvalInvalidArgument(`batch [${start}, ${start + count}) of ${imageCount(dataset)} images`);
   }
-  const pixels = dataset.images.subarray(start * size, (start + count) * size);
-  const values = new Float32Array(pixels.length);
-  for (let i = 0; i < pixels.length; i++) values[i] = pixels[i]! * preprocessing.scale + preprocessing.offset;
+  const values = toFloatBatch(dataset, { ...preprocessing, start, count });
   return tf.tensor4d(values, [count, dataset.height, dataset.width, 3]);
 }

@@ -7,6 +7,16 @@ export { type AccuracyReport, type AccuracyOptions, type BatchClassifier, measur
 export { type LatencyOptions, type LatencyReport, measureLatencies, summariseLatency, percentileOfSorted } from './latency.js';
 export { type SizeReport, type SizeOptions, measureSizes, brotliSize } from './sizes.js';
 export { type ActivationRanges, type CalibrationOptions, calibrateModel } from './calibrate.js';
+export { calibrateActivations, loadArtifactModel } from './artifact-model.js';
+export {
+  BASELINE_VARIANT,
+  type CandidateEvaluation,
+  type CandidateRow,
+  type CandidateVariant,
+  type EvaluateCandidatesOptions,
+  type EvaluationProgress,
+  evaluateCandidates,
+} from './evaluate-candidates.js';
 export {
   type AffineParams,
   type ValueRange,

@@ -17,7 +17,7 @@ export interface IntegerSimulationOptions {
    * Quantize only where an int8 engine materialises a tensor (default true). The TFLite converter
    * folds BatchNormalization into the preceding convolution and fuses ReLU/ReLU6 into it, so the
    * conv output before batch norm and the batch-norm output before the activation never exist as
-   * int8 tensors; Dropout, Flatten, Reshape, ZeroPadding2D and MaxPooling2D keep their input's
+   * int8 tensors; Dropout, Flatten, Reshape, ZeroPadding2D and max/average pooling keep their input's
    * quantization (same scale and zero point), so they add no rounding. With `fuse: false` every
    * layer's output is quantized, a stricter (pessimistic) simulation.
    */
@@ -36,7 +36,7 @@ export interface QuantizationPoint {
 }
 
 const WEIGHTED_LAYERS = new Set(['Conv2D', 'DepthwiseConv2D', 'SeparableConv2D', 'Dense', 'BatchNormalization']);
-const SAME_GRID_LAYERS = new Set(['Dropout', 'Flatten', 'Reshape', 'ZeroPadding2D', 'MaxPooling2D', 'Cropping2D']);
+const SAME_GRID_LAYERS = new Set(['Dropout', 'Flatten', 'Reshape', 'ZeroPadding2D', 'MaxPooling2D', 'AveragePooling2D', 'Cropping2D']);
 const FUSABLE_ACTIVATIONS = new Set(['relu', 'relu6', 'linear']);
 
 function activationOf(step: LayerStep): string | undefined {
