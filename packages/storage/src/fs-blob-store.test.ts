@@ -168,7 +168,10 @@ describe('createFsBlobStore', () => {
     await expect(store.get(absent)).rejects.toMatchObject({ code: 'MF_ERR_BLOB_NOT_FOUND', statusCode: 404 });
     expect(await store.stat(absent)).toBeUndefined();
     expect(await store.exists(absent)).toBe(false);
-    await expect(store.get('../../etc/passwd')).rejects.toMatchObject({ code: 'MF_ERR_BLOB_INVALID_ADDRESS', statusCode: 400 });
+    await expect(store.get('../../etc/passwd')).rejects.toMatchObject({
+      code: 'MF_ERR_BLOB_INVALID_ADDRESS',
+      statusCode: 400,
+    });
     await expect(store.get(absent.toUpperCase())).rejects.toMatchObject({ code: 'MF_ERR_BLOB_INVALID_ADDRESS' });
   });
 

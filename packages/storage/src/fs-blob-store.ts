@@ -187,7 +187,11 @@ async function removeStaleTempFiles(tempDir: string, staleAfterMs: number): Prom
 
 function toReadable(source: BlobSource, signal: AbortSignal | undefined): Readable {
   const readable =
-    source instanceof Readable ? source : source instanceof Uint8Array ? Readable.from([source]) : Readable.from(source);
+    source instanceof Readable
+      ? source
+      : source instanceof Uint8Array
+        ? Readable.from([source])
+        : Readable.from(source);
   // Destroying the stream on abort also ends a put whose source has stalled.
   return signal === undefined ? readable : addAbortSignal(signal, readable);
 }
