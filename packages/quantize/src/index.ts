@@ -1,0 +1,36 @@
+/**
+ * @modelfleet/quantize — the candidate set: pure functions from a float artifact (plus calibrated
+ * activation ranges for theta2/theta3) to an artifact. No TF.js. Every quantizer records, per tensor,
+ * whether it was quantized or kept and why (model.json `modelfleet.decisions`).
+ *
+ *   quantizeDynamicRangeUint8(a, opts?)            theta1: stock uint8 per-tensor affine kernels
+ *   quantizeFullInt8(a, { ranges, integerIo? })    theta2 (theta3 with integerIo: true)
+ *   quantizeFullInt8IntegerIo(a, { ranges })       theta3
+ *   quantizeFloat16(a, opts?)                      theta4
+ *   quantizePerChannelInt8(a, opts?)               weight-only per-channel symmetric int8
+ *   clusterWeights(a, { entries: 16 | 256 })       k-means palette per kernel
+ *   pruneAndEntropyCode(a, { sparsity })           magnitude pruning + int8 + rANS
+ *   candidateSet / candidateById / pruneRansVariant   registry: id -> transform, needsCalibration, label
+ *   planWeights(a) / decisionsOf(a)                the per-tensor decisions
+ * opts.skip: tensor names a quantizer must leave byte-for-byte alone.
+ */
+export * from './errors.js';
+export type { ActivationRanges, AffineQuantParams, TensorDecision } from '@modelfleet/model-format';
+export { type QuantizeOptions, decisionsOf } from './transform.js';
+export { type TensorPlan, TINY_KERNEL_ELEMENTS, channelAxisOf, planWeights } from './weight-plan.js';
+export {
+  type ClusterOptions,
+  MIN_PRUNED_ELEMENTS,
+  type PruneOptions,
+  clusterWeights,
+  pruneAndEntropyCode,
+  quantizeDynamicRangeUint8,
+  quantizeFloat16,
+  quantizePerChannelInt8,
+} from './quantizers.js';
+export { type FullInt8Options, affineActivationParams, quantizeFullInt8, quantizeFullInt8IntegerIo } from './full-int8.js';
+export { type CandidateVariant, candidateById, candidateSet, pruneRansVariant } from './candidates.js';
+export { type PerChannelInt8, quantizeSymmetricPerChannel } from './per-channel-int8.js';
+export { type AffineUint8, quantizeAffineUint8 } from './affine-uint8.js';
+export { type Palette, kmeans1d } from './kmeans.js';
+export { pruneByMagnitude } from './prune.js';
