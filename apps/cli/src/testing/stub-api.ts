@@ -1,0 +1,76 @@
+import multipart from '@fastify/multipart';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { ErrorResponse, ModelLine, ModelVersion, Release } from '@modelfleet/contracts';
+
+export interface RecordedCall {
+  method: string;
+  url: string;
+  authorization: string | undefined;
+  body: unknown;
+}
+
+export interface StubApi {
+  app: FastifyInstance;
+  url: string;
+  calls: RecordedCall[];
+  /** The answers to successive GETs of a version; the last one repeats. */
+  versionScript: ModelVersion[];
+  release: Release;
+}
+
+export const STUB_KEY = 'mfk_stubkey0000000000000000';
+
+function fail(reply: FastifyReply, statusCode: number, code: string, message: string): FastifyReply {
+  const body: ErrorResponse = { statusCode, code, error: 'Error', message };
+  return reply.status(statusCode).send(body);
+}
+
+/**
+ * A stand-in for the ModelFleet REST API that speaks the contracts' shapes, checks the key, and records
+ * every call; it lets the CLI's commands run end to end (argv -> HTTP -> output) without the real server.
+ */
+export async function startStubApi(options: { line: ModelLine; release: Release }): Promise<StubApi> {
+  const app = Fastify();
+  await app.register(multipart);
+  const stub: StubApi = { app, url: '', calls: [], versionScript: [], release: options.release };
+  let versionReads = 0;
+
+  app.addHook('preHandler', async (request: FastifyRequest, reply) => {
+    stub.calls.push({
+      method: request.method,
+      url: request.url,
+      authorization: request.headers.authorization,
+      body: request.isMultipart() ? 'multipart' : request.body,
+    });
+    if (request.headers.authorization !== `Bearer ${STUB_KEY}`)
+      return fail(reply, 401, 'MF_ERR_CREDENTIAL_INVALID', 'the credential is unknown, revoked or expired');
+  });
+
+  app.get('/v1/whoami', async () => ({ kind: 'person', prefix: 'mfk_stub', scopes: ['admin'] }));
+  app.get('/v1/models', async () => ({ items: [options.line] }));
+  app.post('/v1/models', async (request, reply) =>
+    reply.status(201).send({ ...options.line, name: (request.body as { name: string }).name }),
+  );
+  app.get('/v1/models/:line', async (request, reply) => {
+    const { line } = request.params as { line: string };
+    if (line !== options.line.name) return fail(reply, 404, 'MF_ERR_LINE_NOT_FOUND', `model line ${line} not found`);
+    return options.line;
+  });
+  app.post('/v1/models/:line/versions', async (request, reply) => {
+    for await (const part of request.parts()) if (part.type === 'file') part.file.resume();
+    versionReads = 0;
+    return reply.status(202).send({ id: 'ver-1', status: 'uploaded', statusUrl: '/v1/models/sorter/versions/ver-1' });
+  });
+  app.get('/v1/models/:line/versions/:version', async (request, reply) => {
+    const { format } = request.query as { format?: string };
+    if (format === 'csv') return reply.type('text/csv').send('variant,acc\ntheta0-float32,99.18\n');
+    const index = Math.min(versionReads, stub.versionScript.length - 1);
+    versionReads += 1;
+    return stub.versionScript[index];
+  });
+  app.post('/v1/models/:line/releases', async (_request, reply) => reply.status(201).send(stub.release));
+  app.get('/v1/models/:line/releases', async () => ({ items: [stub.release] }));
+
+  stub.url = await app.listen({ port: 0, host: '127.0.0.1' });
+  return stub;
+}
