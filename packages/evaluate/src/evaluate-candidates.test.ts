@@ -2,7 +2,8 @@ import { materializeStock } from '@modelfleet/model-format';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type CandidateVariant, type EvaluationProgress, evaluateCandidates } from './evaluate-candidates.js';
 import { type EvalRuntime, createRuntime } from './runtime.js';
-import { TINY_PREPROCESSING, artifactOf, buildTinyModel, tinyDataset } from './tiny-model.fixture.js';
+import { artifactFromModel } from './model-artifact.js';
+import { TINY_PREPROCESSING, buildTinyModel, tinyDataset } from './tiny-model.fixture.js';
 
 let runtime: EvalRuntime;
 beforeAll(async () => {
@@ -29,7 +30,7 @@ const activationsOnly: CandidateVariant = {
 
 describe('evaluateCandidates', () => {
   it('measures theta0 and each variant, simulates integer artifacts, scores L and selects', async () => {
-    const floatArtifact = await artifactOf(runtime.tf, buildTinyModel(runtime.tf));
+    const floatArtifact = await artifactFromModel(runtime.tf, buildTinyModel(runtime.tf));
     const progress: EvaluationProgress[] = [];
     const result = await evaluateCandidates(floatArtifact, {
       test: tinyDataset(48),
@@ -75,7 +76,7 @@ describe('evaluateCandidates', () => {
   });
 
   it('refuses a dataset that does not fit the model', async () => {
-    const floatArtifact = await artifactOf(runtime.tf, buildTinyModel(runtime.tf));
+    const floatArtifact = await artifactFromModel(runtime.tf, buildTinyModel(runtime.tf));
     const wrong = { ...tinyDataset(4), classNames: ['a', 'b'] };
     await expect(
       evaluateCandidates(floatArtifact, { test: wrong, calibration: tinyDataset(4), preprocessing: TINY_PREPROCESSING, variants: [] }),

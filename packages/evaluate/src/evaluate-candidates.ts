@@ -5,7 +5,7 @@ import { loadArtifactModel } from './artifact-model.js';
 import { type LabelledImages, type Preprocessing, assertDatasetFits, imageBatch } from './batches.js';
 import { type ActivationRanges, calibrateModel } from './calibrate.js';
 import { EvalInvalidArgument } from './errors.js';
-import { type LatencyReport, measureLatencies } from './latency.js';
+import { type LatencyClock, type LatencyReport, measureLatencies } from './latency.js';
 import type { ObjectiveWeights } from './objective.js';
 import { type EvalRuntime, createRuntime } from './runtime.js';
 import { type SelectionConstraints, type SelectionDecision, selectCandidate } from './selection.js';
@@ -15,11 +15,11 @@ import { type QuantizationPoint, simulateIntegerInference } from './simulate.js'
 /** One transformation theta of the float model (quantize's candidate set supplies these). */
 export interface CandidateVariant {
   /** Stable id, e.g. 'theta2' or 'palette16'. The float model itself is 'theta0'. */
-  id: string;
-  label: string;
+  readonly id: string;
+  readonly label: string;
   /** Whether `transform` needs the calibrated activation ranges (theta2, theta3). */
-  needsCalibration: boolean;
-  transform(floatArtifact: ModelArtifact, context: { ranges?: ActivationRanges }): ModelArtifact;
+  readonly needsCalibration: boolean;
+  transform(floatArtifact: ModelArtifact, context: { readonly ranges?: ActivationRanges }): ModelArtifact;
 }
 
 export const BASELINE_VARIANT: CandidateVariant = {
@@ -41,6 +41,8 @@ export interface EvaluateCandidatesOptions {
   latencyRuns?: number;
   /** Untimed runs per candidate first (default 5). */
   warmupRuns?: number;
+  /** Clock T is read from (default 'cpu', see LatencyClock); both clocks are reported. */
+  latencyClock?: LatencyClock;
   calibrationMethod?: 'minmax' | 'percentile';
   percentile?: number;
   /** Use at most this many calibration images (default all). */
@@ -67,7 +69,7 @@ export interface EvaluationProgress {
 /** One row of the candidate table. Accuracies are fractions in [0, 1]. */
 export interface CandidateRow {
   variant: string;
-  label: string;
+  readonly label: string;
   /** Encodings of the artifact's tensors, largest share of bytes first, e.g. 'int8-per-channel+float32'. */
   encoding: string;
   accuracy: number;
@@ -209,6 +211,7 @@ export async function evaluateCandidates(floatArtifact: ModelArtifact, options: 
       {
         ...(options.latencyRuns !== undefined ? { runs: options.latencyRuns } : {}),
         ...(options.warmupRuns !== undefined ? { warmupRuns: options.warmupRuns } : {}),
+        ...(options.latencyClock !== undefined ? { clock: options.latencyClock } : {}),
       },
     );
     image.dispose();

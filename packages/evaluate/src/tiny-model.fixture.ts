@@ -4,7 +4,6 @@
  * ReLU6 -> flatten -> dense (3) -> softmax. Nothing is trained.
  */
 import type * as tfTypes from '@tensorflow/tfjs';
-import { type ModelArtifact, readArtifact } from '@modelfleet/model-format';
 import type { LabelledImages, Preprocessing } from './batches.js';
 
 export const TINY_PREPROCESSING: Preprocessing = { scale: 1 / 127.5, offset: -1 };
@@ -85,27 +84,3 @@ export function tinyReference(
   return outputs;
 }
 
-/** Saves a TF.js model to model.json + one shard in memory and reads it back as a ModelArtifact. */
-export async function artifactOf(tf: typeof tfTypes, model: tfTypes.LayersModel): Promise<ModelArtifact> {
-  let saved: tfTypes.io.ModelArtifacts | undefined;
-  await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
-      saved = artifacts;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
-  const weightData = saved!.weightData as ArrayBuffer;
-  const modelJson = {
-    format: 'layers-model',
-    generatedBy: saved!.generatedBy,
-    convertedBy: null,
-    modelTopology: saved!.modelTopology,
-    weightsManifest: [{ paths: ['weights.bin'], weights: saved!.weightSpecs }],
-  };
-  return readArtifact(
-    new Map([
-      ['model.json', new TextEncoder().encode(JSON.stringify(modelJson))],
-      ['weights.bin', new Uint8Array(weightData)],
-    ]),
-  );
-}
