@@ -48,7 +48,8 @@ export async function measureAccuracy(
       const actual = dataset.labels[start + i]!;
       const guess = labels[i]!;
       const row = confusion[actual];
-      if (row === undefined || guess >= classes) throw new EvalInvalidArgument(`class index ${actual}/${guess} of ${classes}`);
+      if (row === undefined || guess >= classes)
+        throw new EvalInvalidArgument(`class index ${actual}/${guess} of ${classes}`);
       row[guess] = row[guess]! + 1;
       if (guess === actual) correct++;
     }

@@ -1,5 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SOFTMAX_INT8_PARAMS, affineParams, fakeQuantize, fakeQuantizeValue, quantizeValue, roundHalfAwayFromZero } from './affine-int8.js';
+import {
+  SOFTMAX_INT8_PARAMS,
+  affineParams,
+  fakeQuantize,
+  fakeQuantizeValue,
+  quantizeValue,
+  roundHalfAwayFromZero,
+} from './affine-int8.js';
 import { type EvalRuntime, createRuntime } from './runtime.js';
 
 let runtime: EvalRuntime;
@@ -18,7 +25,11 @@ describe('affine int8 parameters', () => {
     expect(positive.scale).toBeCloseTo(2 / 255, 12);
     const negative = affineParams({ min: -3, max: -1 });
     expect(negative.zeroPoint).toBe(127);
-    for (const range of [{ min: -1, max: 1 }, { min: -0.37, max: 5.2 }, { min: 0, max: 6 }]) {
+    for (const range of [
+      { min: -1, max: 1 },
+      { min: -0.37, max: 5.2 },
+      { min: 0, max: 6 },
+    ]) {
       expect(fakeQuantizeValue(0, affineParams(range))).toBe(0);
     }
   });
@@ -49,7 +60,9 @@ describe('affine int8 parameters', () => {
   });
 
   it('refuses a non-finite or inverted range', () => {
-    expect(() => affineParams({ min: 1, max: 0 })).toThrow(expect.objectContaining({ code: 'MF_ERR_EVAL_INVALID_ARGUMENT' }));
+    expect(() => affineParams({ min: 1, max: 0 })).toThrow(
+      expect.objectContaining({ code: 'MF_ERR_EVAL_INVALID_ARGUMENT' }),
+    );
     expect(() => affineParams({ min: 0, max: Number.POSITIVE_INFINITY })).toThrow(
       expect.objectContaining({ code: 'MF_ERR_EVAL_INVALID_ARGUMENT' }),
     );

@@ -11,7 +11,11 @@ export function imageCount(dataset: LabelledImages): number {
 }
 
 /** Checks that the images fit the model's input [null, H, W, 3] and the labels its class count. */
-export function assertDatasetFits(dataset: LabelledImages, inputShape: readonly (number | null)[], classCount: number): void {
+export function assertDatasetFits(
+  dataset: LabelledImages,
+  inputShape: readonly (number | null)[],
+  classCount: number,
+): void {
   const [, height, width, channels] = inputShape;
   if (imageCount(dataset) === 0) throw new EvalDatasetMismatch('no images');
   if (dataset.images.length !== imageCount(dataset) * dataset.height * dataset.width * 3) {
@@ -35,7 +39,13 @@ export function imageBatch(
   start: number,
   count: number,
 ): tfTypes.Tensor4D {
-  if (!Number.isInteger(start) || !Number.isInteger(count) || start < 0 || count < 1 || start + count > imageCount(dataset)) {
+  if (
+    !Number.isInteger(start) ||
+    !Number.isInteger(count) ||
+    start < 0 ||
+    count < 1 ||
+    start + count > imageCount(dataset)
+  ) {
     throw new EvalInvalidArgument(`batch [${start}, ${start + count}) of ${imageCount(dataset)} images`);
   }
   const values = toFloatBatch(dataset, { ...preprocessing, start, count });

@@ -11,7 +11,10 @@ beforeAll(async () => {
 describe('calibrateModel', () => {
   it('records min/max of the input and of every layer output, matching a float64 reference', async () => {
     const dataset = tinyDataset(40);
-    const ranges = await calibrateModel(runtime.tf, buildTinyModel(runtime.tf), dataset, { preprocessing: TINY_PREPROCESSING, batchSize: 7 });
+    const ranges = await calibrateModel(runtime.tf, buildTinyModel(runtime.tf), dataset, {
+      preprocessing: TINY_PREPROCESSING,
+      batchSize: 7,
+    });
     expect(ranges.method).toBe('minmax');
     expect(Object.keys(ranges.layers)).toEqual([...TINY_LAYERS]);
     const expected: Record<string, { min: number; max: number }> = {};
@@ -39,7 +42,11 @@ describe('calibrateModel', () => {
     const model = buildTinyModel(runtime.tf);
     const minmax = await calibrateModel(runtime.tf, model, dataset, { preprocessing: TINY_PREPROCESSING });
     expect(minmax.input.max).toBeCloseTo(1, 6);
-    const clipped = await calibrateModel(runtime.tf, model, dataset, { preprocessing: TINY_PREPROCESSING, method: 'percentile', percentile: 99.5 });
+    const clipped = await calibrateModel(runtime.tf, model, dataset, {
+      preprocessing: TINY_PREPROCESSING,
+      method: 'percentile',
+      percentile: 99.5,
+    });
     expect(clipped.method).toBe('percentile');
     expect(clipped.percentile).toBe(99.5);
     const bin = (minmax.input.max - minmax.input.min) / 4096;
@@ -54,9 +61,15 @@ describe('calibrateModel', () => {
   it('refuses a bad percentile and an empty dataset', async () => {
     const model = buildTinyModel(runtime.tf);
     await expect(
-      calibrateModel(runtime.tf, model, tinyDataset(4), { preprocessing: TINY_PREPROCESSING, method: 'percentile', percentile: 20 }),
+      calibrateModel(runtime.tf, model, tinyDataset(4), {
+        preprocessing: TINY_PREPROCESSING,
+        method: 'percentile',
+        percentile: 20,
+      }),
     ).rejects.toMatchObject({ code: 'MF_ERR_EVAL_INVALID_ARGUMENT' });
-    await expect(calibrateModel(runtime.tf, model, tinyDataset(0), { preprocessing: TINY_PREPROCESSING })).rejects.toMatchObject({
+    await expect(
+      calibrateModel(runtime.tf, model, tinyDataset(0), { preprocessing: TINY_PREPROCESSING }),
+    ).rejects.toMatchObject({
       code: 'MF_ERR_EVAL_DATASET_MISMATCH',
     });
   });

@@ -48,7 +48,8 @@ export async function calibrateModel(
   const method = options.method ?? 'minmax';
   const percentile = options.percentile ?? 99.99;
   const batchSize = options.batchSize ?? 32;
-  if (method === 'percentile' && !(percentile > 50 && percentile <= 100)) throw new EvalInvalidArgument(`percentile ${percentile}`);
+  if (method === 'percentile' && !(percentile > 50 && percentile <= 100))
+    throw new EvalInvalidArgument(`percentile ${percentile}`);
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new EvalInvalidArgument(`batchSize ${batchSize}`);
   const total = Math.min(imageCount(dataset), options.maxImages ?? Number.POSITIVE_INFINITY);
   if (total < 1) throw new EvalDatasetMismatch('no calibration images');
@@ -69,7 +70,8 @@ export async function calibrateModel(
 
   pass((name, values) => {
     let tally = tallies.get(name);
-    if (tally === undefined) tallies.set(name, (tally = { min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY }));
+    if (tally === undefined)
+      tallies.set(name, (tally = { min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY }));
     let { min, max } = tally;
     for (const value of values) {
       if (value < min) min = value;

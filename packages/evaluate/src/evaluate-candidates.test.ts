@@ -23,7 +23,10 @@ const activationsOnly: CandidateVariant = {
   label: 'int8 activations',
   needsCalibration: true,
   transform: (artifact, { ranges }) => ({
-    modelJson: { ...artifact.modelJson, modelfleet: { version: 1, variant: 'int8-activations', activationRanges: ranges! } },
+    modelJson: {
+      ...artifact.modelJson,
+      modelfleet: { version: 1, variant: 'int8-activations', activationRanges: ranges! },
+    },
     tensors: artifact.tensors,
   }),
 };
@@ -65,7 +68,13 @@ describe('evaluateCandidates', () => {
       expect(row.confusion.flat().reduce((sum, count) => sum + count, 0)).toBe(48);
       expect(row.bundleSha256).toMatch(/^[0-9a-f]{64}$/);
     }
-    expect(theta4!.L).toBeCloseTo(theta4!.fileBytes / theta0!.fileBytes + theta4!.latency.medianMs / theta0!.latency.medianMs - theta4!.accuracy / theta0!.accuracy - 1, 12);
+    expect(theta4!.L).toBeCloseTo(
+      theta4!.fileBytes / theta0!.fileBytes +
+        theta4!.latency.medianMs / theta0!.latency.medianMs -
+        theta4!.accuracy / theta0!.accuracy -
+        1,
+      12,
+    );
     const chosen = result.rows.find((row) => row.variant === result.decision.chosen)!;
     expect(chosen.eligible).toBe(true);
     expect(chosen.reason).toMatch(/^chosen: /);
@@ -79,7 +88,12 @@ describe('evaluateCandidates', () => {
     const floatArtifact = await artifactFromModel(runtime.tf, buildTinyModel(runtime.tf));
     const wrong = { ...tinyDataset(4), classNames: ['a', 'b'] };
     await expect(
-      evaluateCandidates(floatArtifact, { test: wrong, calibration: tinyDataset(4), preprocessing: TINY_PREPROCESSING, variants: [] }),
+      evaluateCandidates(floatArtifact, {
+        test: wrong,
+        calibration: tinyDataset(4),
+        preprocessing: TINY_PREPROCESSING,
+        variants: [],
+      }),
     ).rejects.toMatchObject({ code: 'MF_ERR_EVAL_DATASET_MISMATCH' });
   });
 });

@@ -102,7 +102,8 @@ export interface CandidateEvaluation {
 /** Encoding kinds by share of bytes, largest first. */
 function encodingSummary(artifact: ModelArtifact): string {
   const bytes = new Map<string, number>();
-  for (const tensor of artifact.tensors) bytes.set(tensor.encoding.kind, (bytes.get(tensor.encoding.kind) ?? 0) + tensor.bytes.length);
+  for (const tensor of artifact.tensors)
+    bytes.set(tensor.encoding.kind, (bytes.get(tensor.encoding.kind) ?? 0) + tensor.bytes.length);
   return [...bytes.entries()]
     .sort((a, b) => b[1] - a[1])
     .map(([kind]) => kind)
@@ -125,7 +126,10 @@ function simulationOf(artifact: ModelArtifact): { ranges: ActivationRanges; inte
  * artifacts carrying activation quantization), per-image latency (timed round-robin), file and
  * wire size, L against theta0, and the selection. The optimize job runs this in a worker thread.
  */
-export async function evaluateCandidates(floatArtifact: ModelArtifact, options: EvaluateCandidatesOptions): Promise<CandidateEvaluation> {
+export async function evaluateCandidates(
+  floatArtifact: ModelArtifact,
+  options: EvaluateCandidatesOptions,
+): Promise<CandidateEvaluation> {
   const runtime: EvalRuntime = await createRuntime();
   const { tf } = runtime;
   const variants = options.variants.some((variant) => variant.id === BASELINE_VARIANT.id)
@@ -183,7 +187,10 @@ export async function evaluateCandidates(floatArtifact: ModelArtifact, options: 
       let classify: BatchClassifier = (batch) => model.predict(batch) as tfTypes.Tensor;
       let plan: QuantizationPoint[] | undefined;
       if (simulation !== undefined) {
-        const simulator = simulateIntegerInference(tf, model, { ...simulation, fuse: options.fuseInSimulation ?? true });
+        const simulator = simulateIntegerInference(tf, model, {
+          ...simulation,
+          fuse: options.fuseInSimulation ?? true,
+        });
         classify = simulator.classify;
         plan = simulator.plan;
       }
@@ -217,7 +224,11 @@ export async function evaluateCandidates(floatArtifact: ModelArtifact, options: 
     image.dispose();
     report('latency');
 
-    const sizes = measured.map((entry) => measureSizes(entry.bundle, { ...(options.brotliQuality !== undefined ? { brotliQuality: options.brotliQuality } : {}) }));
+    const sizes = measured.map((entry) =>
+      measureSizes(entry.bundle, {
+        ...(options.brotliQuality !== undefined ? { brotliQuality: options.brotliQuality } : {}),
+      }),
+    );
     const decision = selectCandidate(
       measured.map((entry, index) => ({
         variant: entry.variant.id,
@@ -264,7 +275,9 @@ export async function evaluateCandidates(floatArtifact: ModelArtifact, options: 
       rows,
       decision,
       ...(ranges ? { ranges } : {}),
-      artifacts: new Map(measured.map((entry) => [entry.variant.id, { artifact: entry.artifact, bundle: entry.bundle }])),
+      artifacts: new Map(
+        measured.map((entry) => [entry.variant.id, { artifact: entry.artifact, bundle: entry.bundle }]),
+      ),
       runtime: { backend: runtime.backend, simd: runtime.simd, threads: runtime.threads },
     };
   } finally {

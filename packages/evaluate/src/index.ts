@@ -4,7 +4,14 @@
 export { createRuntime, type EvalRuntime, type Tf } from './runtime.js';
 export { type LabelledImages, type Preprocessing, imageBatch, imageCount, assertDatasetFits } from './batches.js';
 export { type AccuracyReport, type AccuracyOptions, type BatchClassifier, measureAccuracy } from './accuracy.js';
-export { type LatencyClock, type LatencyOptions, type LatencyReport, measureLatencies, summariseSamples, percentileOfSorted } from './latency.js';
+export {
+  type LatencyClock,
+  type LatencyOptions,
+  type LatencyReport,
+  measureLatencies,
+  summariseSamples,
+  percentileOfSorted,
+} from './latency.js';
 export { type SizeReport, type SizeOptions, measureSizes, brotliSize } from './sizes.js';
 export { type ActivationRanges, type CalibrationOptions, calibrateModel } from './calibrate.js';
 export { calibrateActivations, loadArtifactModel } from './artifact-model.js';

@@ -37,10 +37,14 @@ describe('latency', () => {
   it('refuses a batch of more than one image and a zero run count', async () => {
     const { tf } = runtime;
     const model = buildTinyModel(tf);
-    await expect(measureLatencies(tf, [model], tf.zeros([2, 2, 2, 3]) as Parameters<typeof measureLatencies>[2])).rejects.toMatchObject({
+    await expect(
+      measureLatencies(tf, [model], tf.zeros([2, 2, 2, 3]) as Parameters<typeof measureLatencies>[2]),
+    ).rejects.toMatchObject({
       code: 'MF_ERR_EVAL_INVALID_ARGUMENT',
     });
-    await expect(measureLatencies(tf, [model], tf.zeros([1, 2, 2, 3]) as Parameters<typeof measureLatencies>[2], { runs: 0 })).rejects.toMatchObject({
+    await expect(
+      measureLatencies(tf, [model], tf.zeros([1, 2, 2, 3]) as Parameters<typeof measureLatencies>[2], { runs: 0 }),
+    ).rejects.toMatchObject({
       code: 'MF_ERR_EVAL_INVALID_ARGUMENT',
     });
   });

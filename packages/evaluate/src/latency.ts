@@ -98,6 +98,14 @@ export async function measureLatencies(
     const wallSummary = summariseSamples(wall[index]!);
     const cpuSummary = summariseSamples(cpu[index]!);
     const headline = clock === 'cpu' ? cpuSummary : wallSummary;
-    return { medianMs: headline.medianMs, p90Ms: headline.p90Ms, clock, wall: wallSummary, cpu: cpuSummary, runs, warmupRuns };
+    return {
+      medianMs: headline.medianMs,
+      p90Ms: headline.p90Ms,
+      clock,
+      wall: wallSummary,
+      cpu: cpuSummary,
+      runs,
+      warmupRuns,
+    };
   });
 }

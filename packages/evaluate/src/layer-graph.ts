@@ -42,7 +42,9 @@ export function layerGraph(model: LayersModel): LayerGraph {
       continue;
     }
     if (layer.inboundNodes.length !== 1) {
-      throw new EvalInvalidArgument(`layer ${layer.name} is called ${layer.inboundNodes.length} times (shared layers are not supported)`);
+      throw new EvalInvalidArgument(
+        `layer ${layer.name} is called ${layer.inboundNodes.length} times (shared layers are not supported)`,
+      );
     }
     const node = layer.inboundNodes[0]!;
     const inputs = node.inboundLayers.map((inbound) => inbound.name);

@@ -38,7 +38,9 @@ describe('objectiveL', () => {
   });
 
   it('refuses a zero or non-finite baseline', () => {
-    expect(() => objectiveL(table.theta2, { ...theta0, latencyMs: 0 })).toThrow(expect.objectContaining({ code: 'MF_ERR_EVAL_INVALID_ARGUMENT' }));
+    expect(() => objectiveL(table.theta2, { ...theta0, latencyMs: 0 })).toThrow(
+      expect.objectContaining({ code: 'MF_ERR_EVAL_INVALID_ARGUMENT' }),
+    );
     expect(() => objectiveL({ ...table.theta2, accuracy: Number.NaN }, theta0)).toThrow(
       expect.objectContaining({ code: 'MF_ERR_EVAL_INVALID_ARGUMENT' }),
     );

@@ -25,7 +25,11 @@ export interface ObjectiveWeights {
  * which is the same expression when every weight is 1, and keeps L(theta0) = 0 for any weights.
  * Smaller is better.
  */
-export function objectiveL(candidate: ObjectiveInputs, baseline: ObjectiveInputs, weights: ObjectiveWeights = {}): number {
+export function objectiveL(
+  candidate: ObjectiveInputs,
+  baseline: ObjectiveInputs,
+  weights: ObjectiveWeights = {},
+): number {
   for (const name of ['fileBytes', 'latencyMs', 'accuracy'] as const) {
     if (!(Number.isFinite(baseline[name]) && baseline[name] > 0)) {
       throw new EvalInvalidArgument(`baseline ${name} ${String(baseline[name])}`);

@@ -44,11 +44,14 @@ describe('selectCandidate', () => {
 
   it('breaks a tie on L with the smaller file and records it', () => {
     // a: S/S0 = 0.5, T/T0 = 1.0; b: S/S0 = 0.4, T/T0 = 1.1 -> both L = -0.5.
-    const decision = selectCandidate([
-      { variant: 'theta0', accuracy: 0.9, latencyMs: 10, fileBytes: 1000 },
-      { variant: 'a', accuracy: 0.9, latencyMs: 10, fileBytes: 500 },
-      { variant: 'b', accuracy: 0.9, latencyMs: 11, fileBytes: 400 },
-    ], { tieTolerance: 1e-9 });
+    const decision = selectCandidate(
+      [
+        { variant: 'theta0', accuracy: 0.9, latencyMs: 10, fileBytes: 1000 },
+        { variant: 'a', accuracy: 0.9, latencyMs: 10, fileBytes: 500 },
+        { variant: 'b', accuracy: 0.9, latencyMs: 11, fileBytes: 400 },
+      ],
+      { tieTolerance: 1e-9 },
+    );
     expect(decision.verdicts.find((verdict) => verdict.variant === 'a')!.L).toBeCloseTo(-0.5, 12);
     expect(decision.verdicts.find((verdict) => verdict.variant === 'b')!.L).toBeCloseTo(-0.5, 12);
     expect(decision.chosen).toBe('b');
@@ -70,12 +73,20 @@ describe('selectCandidate', () => {
     const decision = selectCandidate(study, { constraints: { maxAccuracyDrop: 1, maxFileBytes: 1500 } });
     // theta0 (3200) and theta4 (1612) are now too big; of theta2/theta3, theta2 has the lower L.
     expect(decision.chosen).toBe('theta2');
-    expect(decision.verdicts.filter((verdict) => verdict.eligible).map((verdict) => verdict.variant)).toEqual(['theta2', 'theta3']);
+    expect(decision.verdicts.filter((verdict) => verdict.eligible).map((verdict) => verdict.variant)).toEqual([
+      'theta2',
+      'theta3',
+    ]);
     expect(decision.verdicts.find((verdict) => verdict.variant === 'theta4')!.violations[0]).toMatch(/file 1612/);
     const latencyBound = selectCandidate(study, { constraints: { maxAccuracyDrop: 100, maxLatencyRatio: 1.5 } });
-    expect(latencyBound.verdicts.filter((verdict) => verdict.eligible).map((verdict) => verdict.variant)).toEqual(['theta0', 'theta4']);
+    expect(latencyBound.verdicts.filter((verdict) => verdict.eligible).map((verdict) => verdict.variant)).toEqual([
+      'theta0',
+      'theta4',
+    ]);
     // Latency not counted at all: theta2's smaller file now wins.
-    expect(selectCandidate(study, { constraints: { maxAccuracyDrop: 1 }, weights: { latency: 0 } }).chosen).toBe('theta2');
+    expect(selectCandidate(study, { constraints: { maxAccuracyDrop: 1 }, weights: { latency: 0 } }).chosen).toBe(
+      'theta2',
+    );
   });
 
   it('needs the baseline among the candidates', () => {

@@ -53,7 +53,12 @@ export interface SelectionDecision {
 }
 
 /** The constraints a candidate breaks, as sentences (empty when it meets them all). */
-function violationsOf(candidate: ScoredCandidate, baseline: ScoredCandidate, constraints: SelectionDecision['constraints'], L: number): string[] {
+function violationsOf(
+  candidate: ScoredCandidate,
+  baseline: ScoredCandidate,
+  constraints: SelectionDecision['constraints'],
+  L: number,
+): string[] {
   const violations: string[] = [];
   const drop = baseline.accuracy - candidate.accuracy;
   // A tiny epsilon so that a drop of exactly the limit (e.g. 0.99 - 0.98) is allowed despite binary rounding.
@@ -76,7 +81,10 @@ function violationsOf(candidate: ScoredCandidate, baseline: ScoredCandidate, con
  * drop at most one point absolute); ties go to the smaller file. The baseline always meets the
  * accuracy constraint and scores 0, so a decision always exists unless other constraints exclude it.
  */
-export function selectCandidate(candidates: readonly ScoredCandidate[], options: SelectionOptions = {}): SelectionDecision {
+export function selectCandidate(
+  candidates: readonly ScoredCandidate[],
+  options: SelectionOptions = {},
+): SelectionDecision {
   const baselineName = options.baseline ?? 'theta0';
   const baseline = candidates.find((candidate) => candidate.variant === baselineName);
   if (baseline === undefined) throw new EvalNoBaseline(baselineName);
@@ -98,11 +106,23 @@ export function selectCandidate(candidates: readonly ScoredCandidate[], options:
   const winner = tied[0]!;
   const tiedWith = tied.slice(1).map((verdict) => verdict.variant);
   const rule: DecisionRule = tiedWith.length > 0 ? 'tie-smaller-file' : 'lowest-L';
-  const excluded = verdicts.filter((verdict) => !verdict.eligible).map((verdict) => `${verdict.variant} (${verdict.violations.join('; ')})`);
+  const excluded = verdicts
+    .filter((verdict) => !verdict.eligible)
+    .map((verdict) => `${verdict.variant} (${verdict.violations.join('; ')})`);
   const reason =
     (rule === 'lowest-L'
       ? `${winner.variant} has the lowest L (${winner.L.toFixed(4)}) among ${eligible.length} eligible candidates`
       : `${winner.variant} ties on L (${winner.L.toFixed(4)}) with ${tiedWith.join(', ')} and has the smaller file`) +
     (excluded.length > 0 ? `; excluded: ${excluded.join(', ')}` : '');
-  return { chosen: winner.variant, L: winner.L, baseline: baselineName, rule, reason, tiedWith, verdicts, constraints, weights };
+  return {
+    chosen: winner.variant,
+    L: winner.L,
+    baseline: baselineName,
+    rule,
+    reason,
+    tiedWith,
+    verdicts,
+    constraints,
+    weights,
+  };
 }

@@ -18,15 +18,19 @@ beforeAll(async () => {
 function simulated(options: { fuse?: boolean; integerIo?: boolean }): Float32Array {
   const { tf } = runtime;
   const simulation = simulateIntegerInference(tf, buildTinyModel(tf), { ranges, ...options });
-  return tf.tidy(() => simulation.classify(imageBatch(tf, dataset, TINY_PREPROCESSING, 0, 30)).dataSync() as Float32Array);
+  return tf.tidy(
+    () => simulation.classify(imageBatch(tf, dataset, TINY_PREPROCESSING, 0, 30)).dataSync() as Float32Array,
+  );
 }
 
 function reference(roundAt: (name: string) => ((value: number) => number) | undefined): number[][] {
-  return Array.from({ length: 30 }, (_, n) =>
-    tinyReference(dataset.images.subarray(n * 12, n * 12 + 12), TINY_PREPROCESSING, (name, values) => {
-      const round = roundAt(name);
-      return round === undefined ? values : values.map(round);
-    }).probs!,
+  return Array.from(
+    { length: 30 },
+    (_, n) =>
+      tinyReference(dataset.images.subarray(n * 12, n * 12 + 12), TINY_PREPROCESSING, (name, values) => {
+        const round = roundAt(name);
+        return round === undefined ? values : values.map(round);
+      }).probs!,
   );
 }
 
@@ -44,7 +48,8 @@ describe('simulateIntegerInference', () => {
     ]);
     const expected = reference((name) => {
       if (name === 'image') return (value) => fakeQuantizeValue(value, affineParams(ranges.input));
-      if (name === 'relu' || name === 'logits') return (value) => fakeQuantizeValue(value, affineParams(ranges.layers[name]!));
+      if (name === 'relu' || name === 'logits')
+        return (value) => fakeQuantizeValue(value, affineParams(ranges.layers[name]!));
       if (name === 'probs') return (value) => fakeQuantizeValue(value, SOFTMAX_INT8_PARAMS);
       return undefined;
     });
@@ -84,8 +89,8 @@ describe('simulateIntegerInference', () => {
 
   it('refuses a layer without a calibrated range', () => {
     const { logits: _dropped, ...layers } = ranges.layers;
-    expect(() => simulateIntegerInference(runtime.tf, buildTinyModel(runtime.tf), { ranges: { ...ranges, layers } })).toThrow(
-      expect.objectContaining({ code: 'MF_ERR_EVAL_MISSING_RANGE' }),
-    );
+    expect(() =>
+      simulateIntegerInference(runtime.tf, buildTinyModel(runtime.tf), { ranges: { ...ranges, layers } }),
+    ).toThrow(expect.objectContaining({ code: 'MF_ERR_EVAL_MISSING_RANGE' }));
   });
 });

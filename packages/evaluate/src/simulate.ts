@@ -36,7 +36,15 @@ export interface QuantizationPoint {
 }
 
 const WEIGHTED_LAYERS = new Set(['Conv2D', 'DepthwiseConv2D', 'SeparableConv2D', 'Dense', 'BatchNormalization']);
-const SAME_GRID_LAYERS = new Set(['Dropout', 'Flatten', 'Reshape', 'ZeroPadding2D', 'MaxPooling2D', 'AveragePooling2D', 'Cropping2D']);
+const SAME_GRID_LAYERS = new Set([
+  'Dropout',
+  'Flatten',
+  'Reshape',
+  'ZeroPadding2D',
+  'MaxPooling2D',
+  'AveragePooling2D',
+  'Cropping2D',
+]);
 const FUSABLE_ACTIVATIONS = new Set(['relu', 'relu6', 'linear']);
 
 function activationOf(step: LayerStep): string | undefined {
@@ -74,13 +82,21 @@ export function quantizationPlan(graph: LayerGraph, options: IntegerSimulationOp
         plan.push({ tensor: step.name, className: step.className, treatment: `fused-into ${into.name}` });
         continue;
       }
-      if (SAME_GRID_LAYERS.has(step.className) || (step.className === 'Activation' && activationOf(step) === 'linear')) {
+      if (
+        SAME_GRID_LAYERS.has(step.className) ||
+        (step.className === 'Activation' && activationOf(step) === 'linear')
+      ) {
         plan.push({ tensor: step.name, className: step.className, treatment: 'keeps-input-grid' });
         continue;
       }
     }
     if (isSoftmax) {
-      plan.push({ tensor: step.name, className: step.className, params: SOFTMAX_INT8_PARAMS, treatment: 'fixed-softmax' });
+      plan.push({
+        tensor: step.name,
+        className: step.className,
+        params: SOFTMAX_INT8_PARAMS,
+        treatment: 'fixed-softmax',
+      });
       continue;
     }
     const range = options.ranges.layers[step.name];
@@ -109,7 +125,9 @@ export function simulateIntegerInference(
 ): IntegerSimulation {
   const graph = layerGraph(model);
   const plan = quantizationPlan(graph, options);
-  const params = new Map(plan.filter((point) => point.params !== undefined).map((point) => [point.tensor, point.params!]));
+  const params = new Map(
+    plan.filter((point) => point.params !== undefined).map((point) => [point.tensor, point.params!]),
+  );
   const classify: BatchClassifier = (batch) =>
     runLayerByLayer(graph, batch, (name, output) => {
       const pointParams = params.get(name);

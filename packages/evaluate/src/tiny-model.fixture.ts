@@ -27,7 +27,9 @@ export function buildTinyModel(tf: typeof tfTypes): tfTypes.LayersModel {
   const flat = tf.layers.flatten({ name: 'flat' });
   const logits = tf.layers.dense({ units: 3, name: 'logits' });
   const probs = tf.layers.activation({ activation: 'softmax', name: 'probs' });
-  const output = probs.apply(logits.apply(flat.apply(relu.apply(bn.apply(conv.apply(input)))))) as tfTypes.SymbolicTensor;
+  const output = probs.apply(
+    logits.apply(flat.apply(relu.apply(bn.apply(conv.apply(input))))),
+  ) as tfTypes.SymbolicTensor;
   const model = tf.model({ inputs: input, outputs: output });
   conv.setWeights([tf.tensor4d(CONV_KERNEL.flat(), [1, 1, 3, 2])]);
   bn.setWeights([tf.tensor1d(BN.gamma), tf.tensor1d(BN.beta), tf.tensor1d(BN.mean), tf.tensor1d(BN.variance)]);
@@ -57,7 +59,10 @@ export function tinyReference(
   round: (name: string, values: number[]) => number[] = (_name, values) => values,
 ): Record<string, number[]> {
   const outputs: Record<string, number[]> = {};
-  const x = round('image', Array.from(pixels, (pixel) => pixel * preprocessing.scale + preprocessing.offset));
+  const x = round(
+    'image',
+    Array.from(pixels, (pixel) => pixel * preprocessing.scale + preprocessing.offset),
+  );
   outputs.image = x;
   const conv: number[] = [];
   for (let p = 0; p < 4; p++) {
@@ -71,7 +76,10 @@ export function tinyReference(
       return (BN.gamma[f]! * (value - BN.mean[f]!)) / Math.sqrt(BN.variance[f]! + BN.epsilon) + BN.beta[f]!;
     }),
   );
-  outputs.relu = round('relu', outputs.bn.map((value) => Math.min(6, Math.max(0, value))));
+  outputs.relu = round(
+    'relu',
+    outputs.bn.map((value) => Math.min(6, Math.max(0, value))),
+  );
   outputs.flat = round('flat', [...outputs.relu]);
   outputs.logits = round(
     'logits',
@@ -80,7 +88,9 @@ export function tinyReference(
   const peak = Math.max(...outputs.logits);
   const exps = outputs.logits.map((value) => Math.exp(value - peak));
   const total = exps.reduce((sum, value) => sum + value, 0);
-  outputs.probs = round('probs', exps.map((value) => value / total));
+  outputs.probs = round(
+    'probs',
+    exps.map((value) => value / total),
+  );
   return outputs;
 }
-
