@@ -62,7 +62,12 @@ export interface TensorDecision {
   readonly tensor: string;
   readonly layer: string;
   readonly layerClass: string;
-  readonly action: 'quantized' | 'kept';
+  /**
+   * `quantized`: re-encoded; `kept`: byte-for-byte the input tensor; `folded`: a batch-norm tensor
+   * merged into the preceding layer (and removed); `rewritten`: a float32 tensor that batch-norm folding
+   * created or changed (a bias, or a folded kernel left unquantized).
+   */
+  readonly action: 'quantized' | 'kept' | 'folded' | 'rewritten';
   readonly encoding: EncodingKind;
   readonly reason: string;
 }

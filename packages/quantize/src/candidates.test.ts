@@ -80,27 +80,42 @@ describe('candidate set', () => {
       }
       const out = run(candidate, source);
       const decisions = decisionsOf(out);
-      expect(decisions.map((d) => d.tensor)).toEqual(source.tensors.map((t) => t.name));
+      const outNames = out.tensors.map((t) => t.name);
+      // one decision per output tensor, plus one per batch-norm tensor folded away
+      expect(decisions.filter((d) => d.action !== 'folded').map((d) => d.tensor)).toEqual(outNames);
       for (const d of decisions) {
-        const before = source.tensors.find((t) => t.name === d.tensor)!;
-        const after = out.tensors.find((t) => t.name === d.tensor)!;
+        const before = source.tensors.find((t) => t.name === d.tensor);
+        const after = out.tensors.find((t) => t.name === d.tensor);
         expect(d.reason.length).toBeGreaterThan(5);
-        if (d.action === 'kept') expect(Buffer.from(after.bytes).equals(Buffer.from(before.bytes))).toBe(true);
-        else expect(after.encoding.kind).not.toBe('float32');
+        if (d.action === 'kept') expect(Buffer.from(after!.bytes).equals(Buffer.from(before!.bytes))).toBe(true);
+        if (d.action === 'folded') expect({ before: before !== undefined, after }).toEqual({ before: true, after: undefined });
+        if (d.action === 'rewritten') expect(after!.encoding.kind).toBe('float32');
+        if (d.action === 'quantized') expect(after!.encoding.kind).not.toBe('float32');
       }
+      // every batch norm sits after a linear conv here, so all are folded, as TFLite does
+      expect(decisions.filter((d) => /_bn\//.test(d.tensor)).every((d) => d.action === 'folded' && /batch norm folded/.test(d.reason))).toBe(true);
       if (candidate.id !== 'theta4') {
-        // biases and batch-norm stay float32, with the reason
-        for (const d of decisions.filter((x) => /bias$|_bn\//.test(x.tensor))) {
-          expect(d.action).toBe('kept');
-          expect(d.reason).toMatch(/bias|batch-norm/);
+        // biases stay float32, with the reason
+        for (const d of decisions.filter((x) => x.tensor.endsWith('/bias'))) {
+          expect(['kept', 'rewritten']).toContain(d.action);
+          expect(d.encoding).toBe('float32');
+          expect(d.reason).toMatch(/bias/);
         }
         const pointwise = decisions.find((d) => d.tensor === 'conv_pw_1/kernel')!;
         // 256 values: a 256-entry palette (1024 bytes of centroids) would not be smaller than float32
-        if (candidate.id === 'palette256') expect(pointwise).toMatchObject({ action: 'kept', reason: expect.stringMatching(/not less than 1024/) });
+        if (candidate.id === 'palette256') expect(pointwise).toMatchObject({ action: 'rewritten', reason: expect.stringMatching(/not less than 1024/) });
         else expect(pointwise.action).toBe('quantized');
       }
     });
   }
+
+  it('without folding, batch-norm parameters stay float32 with the reason', () => {
+    const source = syntheticMobileNet();
+    const out = quantizePerChannelInt8(source, { foldBatchNorm: false });
+    const bnDecisions = decisionsOf(out).filter((d) => /_bn\//.test(d.tensor));
+    expect(bnDecisions).toHaveLength(12);
+    for (const d of bnDecisions) expect(d).toMatchObject({ action: 'kept', encoding: 'float32', reason: expect.stringMatching(/batch-norm/) });
+  });
 
   it('looks variants up by id and refuses unknown ones', () => {
     expect(candidateById('theta1').id).toBe('theta1');
@@ -117,7 +132,11 @@ describe('theta2 / theta3 metadata', () => {
   it('stores the ranges and the int8 parameters derived from them', () => {
     const theta2 = run(candidateById('theta2'), syntheticMobileNet());
     const meta = theta2.modelJson.modelfleet!;
-    expect(meta.activationRanges).toEqual(ranges);
+    // conv1_bn was folded into conv1, so conv1 now outputs what conv1_bn did and takes its range
+    expect(meta.activationRanges!.layers['conv1']).toEqual(ranges.layers['conv1_bn']);
+    expect(meta.activationRanges!.layers['conv1_bn']).toBeUndefined();
+    expect(meta.activationRanges!.layers['conv1_relu']).toEqual(ranges.layers['conv1_relu']);
+    expect(meta.activationRanges!.input).toEqual(ranges.input);
     // [-1, 1]: real 0 falls at q = -0.5, rounded half away from zero as TFLite does
     expect(meta.inputQuantization).toMatchObject({ dtype: 'int8', integerInput: false, zeroPoint: -1 });
     expect(meta.inputQuantization!.scale).toBeCloseTo(2 / 255, 12);

@@ -49,26 +49,42 @@ function outputLayerOf(artifact: ModelArtifact): { name: string; softmax: boolea
   return { name: layer.name, softmax: layer.className === 'Softmax' || layer.config['activation'] === 'softmax' };
 }
 
+/**
+ * Calibrated ranges re-keyed for the folded model: a conv whose batch norm was folded into it now
+ * outputs what the batch norm did, so it takes the batch norm's range; ranges of layers the model no
+ * longer has are dropped.
+ */
+export function rangesAfterFolding(ranges: ActivationRanges, folded: ReadonlyMap<string, string>, layerNames: ReadonlySet<string>): ActivationRanges {
+  const layers: Record<string, { min: number; max: number }> = {};
+  for (const [name, range] of Object.entries(ranges.layers)) if (layerNames.has(name) && !layers[name]) layers[name] = range;
+  for (const [bn, producer] of folded) {
+    const range = ranges.layers[bn];
+    if (range !== undefined) layers[producer] = range;
+  }
+  return { ...ranges, layers };
+}
+
 export function quantizeFullInt8(artifact: ModelArtifact, options: FullInt8Options): ModelArtifact {
   const integerIo = options.integerIo === true;
   const variant = integerIo ? 'theta3' : 'theta2';
   const { ranges } = options;
   if (ranges === undefined || ranges.layers === undefined || ranges.input === undefined) throw new QuantizeRangesMissing(variant);
-  const layerNames = new Set(listLayers(artifact.modelJson.modelTopology).map((l) => l.name));
-  const activationQuantization: Record<string, AffineQuantParams> = {};
-  for (const [name, range] of Object.entries(ranges.layers)) {
-    if (!layerNames.has(name)) throw new QuantizeInvalidArgument(`range for unknown layer ${name}`);
-    activationQuantization[name] = affineActivationParams(range, 'int8');
-  }
   const ioType = integerIo ? 'uint8' : 'int8';
-  const output = outputLayerOf(artifact);
-  const outputRange = output === undefined ? undefined : ranges.layers[output.name];
-  const outputParams = output?.softmax ? softmaxParams(ioType) : outputRange !== undefined ? affineActivationParams(outputRange, ioType) : undefined;
-  return transformWeights(artifact, variant, options, perChannelChoice, {
-    activationRanges: ranges,
-    activationQuantization,
-    inputQuantization: { ...affineActivationParams(ranges.input, ioType), integerInput: integerIo },
-    ...(outputParams !== undefined ? { outputQuantization: { ...outputParams, integerOutput: integerIo } } : {}),
+  const inputQuantization = { ...affineActivationParams(ranges.input, ioType), integerInput: integerIo };
+  return transformWeights(artifact, variant, options, perChannelChoice, (folded, model) => {
+    const layerNames = new Set(listLayers(model.modelJson.modelTopology).map((l) => l.name));
+    const stored = rangesAfterFolding(ranges, folded, layerNames);
+    const activationQuantization: Record<string, AffineQuantParams> = {};
+    for (const [name, range] of Object.entries(stored.layers)) activationQuantization[name] = affineActivationParams(range, 'int8');
+    const output = outputLayerOf(model);
+    const outputRange = output === undefined ? undefined : stored.layers[output.name];
+    const outputParams = output?.softmax ? softmaxParams(ioType) : outputRange !== undefined ? affineActivationParams(outputRange, ioType) : undefined;
+    return {
+      activationRanges: stored,
+      activationQuantization,
+      inputQuantization,
+      ...(outputParams !== undefined ? { outputQuantization: { ...outputParams, integerOutput: integerIo } } : {}),
+    };
   });
 }
 

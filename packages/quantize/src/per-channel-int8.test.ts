@@ -34,7 +34,7 @@ describe('per-channel symmetric int8', () => {
 
   it('depthwise kernels [h,w,in,mult] get one scale per input channel (x mult), not one per tensor', () => {
     const artifact = syntheticMobileNet();
-    const out = quantizePerChannelInt8(artifact);
+    const out = quantizePerChannelInt8(artifact, { foldBatchNorm: false });
     const dw = out.tensors.find((t) => t.name === 'conv_dw_1/depthwise_kernel')!;
     expect(dw.encoding).toMatchObject({ kind: 'int8-per-channel', axis: 2 });
     expect(dw.encoding.kind === 'int8-per-channel' && dw.encoding.scales.length).toBe(8);
@@ -63,7 +63,7 @@ describe('per-channel symmetric int8', () => {
 
 describe('theta1 per-tensor uint8', () => {
   it('error is at most scale/2 and zero is exact', () => {
-    const out = quantizeDynamicRangeUint8(syntheticMobileNet());
+    const out = quantizeDynamicRangeUint8(syntheticMobileNet(), { foldBatchNorm: false });
     const source = syntheticMobileNet();
     for (const t of out.tensors) {
       if (t.encoding.kind !== 'affine') continue;

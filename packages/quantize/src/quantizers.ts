@@ -56,7 +56,7 @@ export function quantizeFloat16(artifact: ModelArtifact, options: QuantizeOption
       if (outOfRange) return { keepReason: 'holds a value beyond the float16 range (65504), kept float32' };
       return { record: packFloat16(t.name, t.shape, bits), reason: `${plan.role}: float16 (round to nearest even)` };
     },
-    {},
+    undefined,
     true,
   );
 }
