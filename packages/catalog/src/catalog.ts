@@ -7,3 +7,5 @@ export function createCatalog() {
 }
 
 export type Catalog = ReturnType<typeof createCatalog>;
+/** The same type under the name the server uses. */
+export type ModelFleetCatalog = Catalog;
