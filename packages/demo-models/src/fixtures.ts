@@ -1,0 +1,60 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { DemoDatasetSpec } from './dataset-spec.js';
+
+/** The committed demo models: the base and its two successors (for delta work). */
+export const DEMO_MODEL_NAMES = ['mobilenet-v1-025-64', 'mobilenet-v1-025-64-head', 'mobilenet-v1-025-64-finetune'] as const;
+export type DemoModelName = (typeof DEMO_MODEL_NAMES)[number];
+
+export interface DemoModelRecord {
+  name: DemoModelName;
+  /** The model this one was derived from (null for the base). */
+  parent: DemoModelName | null;
+  description: string;
+  files: Record<string, { bytes: number; sha256: string }>;
+  parameters: number;
+  /** Top-1 accuracy (0..1) on the test / train set of `demoDatasetSpec` and on the shifted test set, measured after training (inference mode, wasm). */
+  accuracy: { test: number; train: number; shiftedTest: number };
+  training: Record<string, unknown>;
+}
+
+export interface DemoManifest {
+  inputShape: [number, number, number];
+  classNames: string[];
+  preprocessing: { scale: number; offset: number };
+  dataset: DemoDatasetSpec;
+  shiftedDataset: DemoDatasetSpec;
+  runtime: string;
+  models: Partial<Record<DemoModelName, DemoModelRecord>>;
+}
+
+/** The fixtures folder (committed with the package). */
+export function fixturesDir(): string {
+  return fileURLToPath(new URL('../fixtures/', import.meta.url));
+}
+
+/** The folder of one demo model (model.json and its weight shard). */
+export function demoModelDir(name: DemoModelName): string {
+  return fileURLToPath(new URL(`../fixtures/${name}/`, import.meta.url));
+}
+
+/** The path of a demo model's model.json. */
+export function demoModelPath(name: DemoModelName): string {
+  return fileURLToPath(new URL(`../fixtures/${name}/model.json`, import.meta.url));
+}
+
+/** model.json and every weight shard it lists, by their paths relative to model.json — the input of model-format's readArtifact. */
+export function loadDemoModelFiles(name: DemoModelName): Map<string, Uint8Array> {
+  const dir = demoModelDir(name);
+  const modelJson = new Uint8Array(readFileSync(`${dir}model.json`));
+  const parsed = JSON.parse(new TextDecoder().decode(modelJson)) as { weightsManifest: Array<{ paths: string[] }> };
+  const files = new Map<string, Uint8Array>([['model.json', modelJson]]);
+  for (const path of parsed.weightsManifest.flatMap((group) => group.paths)) {
+    files.set(path, new Uint8Array(readFileSync(`${dir}${path}`)));
+  }
+  return files;
+}
+
+export function readDemoManifest(): DemoManifest {
+  return JSON.parse(readFileSync(`${fixturesDir()}manifest.json`, 'utf8')) as DemoManifest;
+}
