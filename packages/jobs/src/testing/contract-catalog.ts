@@ -8,6 +8,8 @@ import { PermanentJobError } from '../permanent-failure.js';
 /** What the contract tests' host provides: a record of every attempt, to check retries and dedup. */
 export interface ContractServices {
   attempts: Map<string, number[]>;
+  /** What `test.hold` waits for; each host decides (forever until aborted, or not at all). */
+  hold?: (signal: AbortSignal) => Promise<void>;
 }
 
 type Context = JobContext<ContractServices>;
@@ -78,6 +80,19 @@ const spin = defineJob({
   },
 });
 
+/** Waits for the host's `hold`: a job that is in flight for as long as a test needs. */
+const hold = defineJob({
+  name: 'test.hold',
+  payload: Type.Object({}),
+  attempts: 2,
+  backoff: { type: 'fixed', delayMs: 10 },
+  async process(_payload, context: Context) {
+    recordAttempt(context);
+    await context.services.hold?.(context.signal);
+    return { held: true };
+  },
+});
+
 export function createContractCatalog() {
-  return createJobCatalog([echo, flaky, refused, spin]);
+  return createJobCatalog([echo, flaky, refused, spin, hold]);
 }
