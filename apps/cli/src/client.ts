@@ -19,6 +19,7 @@ import type {
   WhoAmI,
 } from '@modelfleet/contracts';
 import { CliApiError, ResponseUnexpected, ServerUnreachable } from './errors.js';
+import { postStreamed } from './http-upload.js';
 import { buildMultipartBody, type MultipartFile, type MultipartPart, type ProgressListener } from './multipart.js';
 
 export interface ApiClientOptions {
@@ -26,7 +27,7 @@ export interface ApiClientOptions {
   server: string;
   /** A person's API key (`mfk_…`); routes that need one answer MF_ERR_CREDENTIAL_MISSING without it. */
   key?: string | undefined;
-  /** Injected for tests and other runtimes; defaults to the global fetch. */
+  /** Injected for tests and other runtimes; defaults to the global fetch. Uploads use node:http (http-upload.ts). */
   fetch?: typeof globalThis.fetch;
 }
 
@@ -120,35 +121,42 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     };
     if (options.key !== undefined) headers.authorization = `Bearer ${options.key}`;
 
-    const init: RequestInit & { duplex?: 'half' } = { method: spec.method, headers };
-    if (spec.json !== undefined) {
-      headers['content-type'] = 'application/json';
-      init.body = JSON.stringify(spec.json);
-    } else if (spec.multipart !== undefined) {
-      const body = buildMultipartBody(spec.multipart.parts);
-      headers['content-type'] = body.contentType;
-      headers['content-length'] = String(body.length);
-      // fetch streams an async iterable body as it is pulled (backpressure), so files are never read whole.
-      init.body = body.stream(spec.multipart.options?.onProgress) as unknown as NonNullable<RequestInit['body']>;
-      init.duplex = 'half';
-      if (spec.multipart.options?.signal !== undefined) init.signal = spec.multipart.options.signal;
-    }
-
-    let response: Response;
+    let status: number;
+    let text: string;
     try {
-      response = await fetchImpl(url, init);
+      if (spec.multipart !== undefined) {
+        const body = buildMultipartBody(spec.multipart.parts);
+        headers['content-type'] = body.contentType;
+        headers['content-length'] = String(body.length);
+        // Streamed from disk with backpressure; see http-upload.ts for why this is not fetch.
+        const response = await postStreamed(
+          url,
+          headers,
+          body.stream(spec.multipart.options?.onProgress),
+          spec.multipart.options?.signal,
+        );
+        ({ status, text } = response);
+      } else {
+        const init: RequestInit = { method: spec.method, headers };
+        if (spec.json !== undefined) {
+          headers['content-type'] = 'application/json';
+          init.body = JSON.stringify(spec.json);
+        }
+        const response = await fetchImpl(url, init);
+        status = response.status;
+        text = await response.text();
+      }
     } catch (error) {
-      // A failure of our own body stream (a file that changed under us) surfaces as fetch's cause.
+      // A failure of our own body stream (a file that changed under us) keeps its code.
       const cause = error instanceof Error ? error.cause : undefined;
-      if (isModelFleetError(cause)) throw cause;
       if (isModelFleetError(error)) throw error;
+      if (isModelFleetError(cause)) throw cause;
       throw new ServerUnreachable(server, `${spec.method} ${spec.path}`, describeNetworkFailure(error), {
         cause: error,
       });
     }
 
-    const text = await response.text();
-    if (!response.ok) {
+    if (status < 200 || status > 299) {
       let parsed: unknown;
       try {
         parsed = JSON.parse(text);
@@ -158,12 +166,12 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       if (isErrorResponse(parsed))
         throw new CliApiError(spec.method, url, {
           ...parsed,
-          statusCode: typeof parsed.statusCode === 'number' ? parsed.statusCode : response.status,
+          statusCode: typeof parsed.statusCode === 'number' ? parsed.statusCode : status,
         });
       throw new ResponseUnexpected(
         spec.method,
         url,
-        String(response.status),
+        String(status),
         text.length > 0 ? JSON.stringify(text.slice(0, 200)) : 'an empty body',
       );
     }
@@ -175,7 +183,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       throw new ResponseUnexpected(
         spec.method,
         url,
-        String(response.status),
+        String(status),
         `a body that is not JSON: ${JSON.stringify(text.slice(0, 200))}`,
       );
     }

@@ -1,4 +1,4 @@
-import type { Candidate, ModelLine, ModelVersion, Release } from '@modelfleet/contracts';
+import { VARIANTS, type Candidate, type ModelLine, type ModelVersion, type Release } from '@modelfleet/contracts';
 import type { CliContext, CliOutput } from '../context.js';
 
 /** A stream that keeps what was written, for asserting on the CLI's output. */
@@ -77,7 +77,7 @@ export function modelLine(overrides: Partial<ModelLine> = {}): ModelLine {
     name: 'sorter',
     preprocessing: { inputSize: [64, 64], scale: 1 / 127.5, offset: -1, classNames: ['pet', 'can', 'glass'] },
     policy: {
-      variants: ['theta0-float32', 'theta4-float16'],
+      variants: [...VARIANTS],
       weights: { size: 1, latency: 1, accuracy: 1 },
       constraints: { maxAccuracyDropPoints: 1 },
       autoPublish: true,

@@ -68,28 +68,24 @@ export async function startMultipartServer(): Promise<{
 
   app.post('/v1/models/:line/versions', async (request, reply) => {
     await record(request);
-    return reply
-      .status(202)
-      .send({
-        id: `ver-${received.length}`,
-        status: 'uploaded',
-        statusUrl: `/v1/models/x/versions/ver-${received.length}`,
-      });
+    return reply.status(202).send({
+      id: `ver-${received.length}`,
+      status: 'uploaded',
+      statusUrl: `/v1/models/x/versions/ver-${received.length}`,
+    });
   });
   app.post('/v1/models/:line/datasets', async (request, reply) => {
     const entry = await record(request);
     const role = entry.parts.find((part) => part.fieldname === 'role')?.value;
-    return reply
-      .status(201)
-      .send({
-        id: 'ds-1',
-        role,
-        name: null,
-        sha256: 'b'.repeat(64),
-        sampleCount: 4,
-        classCounts: {},
-        createdAt: new Date(0).toISOString(),
-      });
+    return reply.status(201).send({
+      id: 'ds-1',
+      role,
+      name: null,
+      sha256: 'b'.repeat(64),
+      sampleCount: 4,
+      classCounts: {},
+      createdAt: new Date(0).toISOString(),
+    });
   });
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
   return { app, url: address, received };
