@@ -45,10 +45,10 @@ describe('batch-norm folding (checked by running the models in stock TF.js)', ()
     const ranges = { method: 'minmax' as const, input: { min: -1, max: 1 }, layers };
     const drift: Record<string, number> = {};
     for (const candidate of candidateSet) drift[candidate.id] = maxDiff(reference, await predict(candidate.transform(original, { ranges }), x));
-    // measured: theta4 0.0015, palette256 0.005, int8 per-channel 0.05, theta1 0.18, palette16 0.9
-    // (an untrained model with batch-norm scales spread over two decades, folded)
+    // measured: theta4 0.0015, palette256 0.017, int8 per-channel 0.05, palette16 0.11, theta1 0.18
+    // (an untrained model whose batch-norm scales spread over two decades; palettes do not fold)
     expect(drift['theta4']).toBeLessThan(5e-3);
-    expect(drift['palette256']).toBeLessThan(0.02);
+    expect(drift['palette256']).toBeLessThan(0.03);
     expect(drift['int8-per-channel']).toBeLessThan(0.1);
     // the study's point: per-tensor ranges on folded depthwise kernels lose far more than per-channel
     expect(drift['theta1']).toBeGreaterThan(2 * drift['int8-per-channel']!);

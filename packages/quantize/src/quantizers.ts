@@ -65,12 +65,23 @@ export interface ClusterOptions extends QuantizeOptions {
   readonly entries: 16 | 256;
 }
 
-/** Weight clustering: a k-means palette of 16 (4-bit indices) or 256 (8-bit) float32 centroids per kernel. */
+/**
+ * Weight clustering: a k-means palette of 16 (4-bit indices) or 256 (8-bit) float32 centroids per
+ * kernel. Batch norm is NOT folded by default here: folding multiplies each output channel by
+ * gamma/sqrt(var+eps), spreading channel scales over decades, which one palette per tensor cannot span
+ * (measured on a test model with such statistics: max softmax drift 0.94 folded vs 0.11 unfolded for
+ * 16 entries). Depthwise kernels, whose channels differ in scale even unfolded and which are ~5 % of
+ * MobileNet's weights, get per-channel int8 instead; both choices are recorded per tensor.
+ */
 export function clusterWeights(artifact: ModelArtifact, options: ClusterOptions): ModelArtifact {
   if (options.entries !== 16 && options.entries !== 256) throw new QuantizeInvalidArgument(`entries ${String(options.entries)} (16 or 256)`);
   const bits = options.entries === 16 ? 4 : 8;
-  return transformWeights(artifact, `palette${options.entries}`, options, (plan) => {
+  return transformWeights(artifact, `palette${options.entries}`, { foldBatchNorm: false, ...options }, (plan) => {
     const t = plan.tensor;
+    if (plan.role === 'depthwise-kernel') {
+      const choice = perChannelChoice(plan);
+      return 'record' in choice ? { record: choice.record, reason: `${choice.reason}; one palette per tensor cannot span depthwise channel scales` } : choice;
+    }
     const values = decodeTensor(t);
     const encodedBytes = options.entries * 4 + Math.ceil((values.length * bits) / 8);
     if (encodedBytes >= t.bytes.length) return { keepReason: `palette of ${options.entries} would take ${encodedBytes} bytes, not less than ${t.bytes.length}` };

@@ -4,8 +4,8 @@
  * - kernels (Conv2D, DepthwiseConv2D, Dense) hold ~all the bytes of a MobileNet: they are quantized;
  * - biases stay float32: one value per output channel (a few hundred bytes in MobileNet-v1 0.25), and
  *   an int8 engine keeps them in int32 at scale s_in * s_w anyway, which is float-exact for our purpose;
- * - batch-norm gamma/beta/mean/variance stay float32: an int8 converter folds them into the preceding
- *   kernel, and they are per-channel vectors too small to matter for size;
+ * - batch-norm gamma/beta/mean/variance stay float32 when not folded (see fold-batch-norm.ts): they
+ *   are per-channel vectors, small next to the kernels;
  * - kernels under TINY_KERNEL_ELEMENTS stay float32: too small to pay for the encoding's side data.
  */
 import { type ModelArtifact, type TensorRecord, type WeightRole, expectedWeights, listLayers } from '@modelfleet/model-format';
@@ -34,10 +34,10 @@ const KERNEL_ROLES: ReadonlySet<WeightRole> = new Set(['conv-kernel', 'depthwise
 
 const KEEP_REASONS: Partial<Record<WeightRole, string>> = {
   bias: 'bias: one value per channel, kept float32 (int32 at s_in*s_w in an int8 engine)',
-  'bn-gamma': 'batch-norm parameter: folded into the kernel by an int8 converter, tiny, kept float32',
-  'bn-beta': 'batch-norm parameter: folded into the kernel by an int8 converter, tiny, kept float32',
-  'bn-moving-mean': 'batch-norm statistic: folded into the kernel by an int8 converter, tiny, kept float32',
-  'bn-moving-variance': 'batch-norm statistic: folded into the kernel by an int8 converter, tiny, kept float32',
+  'bn-gamma': 'batch-norm parameter: a tiny per-channel vector, kept float32',
+  'bn-beta': 'batch-norm parameter: a tiny per-channel vector, kept float32',
+  'bn-moving-mean': 'batch-norm statistic: a tiny per-channel vector, kept float32',
+  'bn-moving-variance': 'batch-norm statistic: a tiny per-channel vector, kept float32',
 };
 
 export function channelAxisOf(role: WeightRole, shape: readonly number[]): number {
