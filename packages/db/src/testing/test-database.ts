@@ -1,13 +1,15 @@
-import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { cp, mkdtemp, rename, rm, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import pg from 'pg';
 import type { DatabaseConfig, DatabaseKind } from '../config.js';
 import { createDatabase, type Database } from '../database.js';
 import { DatabaseUnavailable } from '../errors.js';
 import { migrate, type MigrateOptions } from '../migrations/migrate.js';
+import { readMigrationFiles } from '../migrations/migration-files.js';
 import { quoteIdentifier } from '../sql-driver.js';
 
 export const defaultTestDatabaseUrl = 'postgresql://postgres@127.0.0.1:5432/postgres';
@@ -79,32 +81,68 @@ async function withAdminClient<T>(url: string, work: (client: pg.Client) => Prom
 }
 
 /**
- * PGlite's first start runs initdb, about 3 s here; copying a closed, migrated data folder takes
- * about 0.6 s (measured: 40 MB). So each process builds one template per flavour (migrated with the
- * repository's migrations, or empty) and every PGlite test database starts as a copy of it.
+ * PGlite's first start runs initdb, about 3 s here (far more on a busy machine); copying a closed,
+ * migrated data folder takes about 0.6 s (measured: 40 MB). So PGlite test databases start as a
+ * copy of a template folder, built once and shared by every test process of every package through
+ * the temp folder. Its name carries a hash of what it contains (PGlite version, flavour, the
+ * migrations' checksums), so a new migration gets a new template; it is built aside and renamed
+ * into place, so a template is either complete or absent, even with processes racing.
  */
-const pgliteTemplates = new Map<'migrated' | 'empty', Promise<string>>();
+const pgliteTemplates = new Map<string, Promise<string>>();
+const templatePrefix = 'modelfleet-pglite-template-';
 
-function pgliteTemplate(flavour: 'migrated' | 'empty'): Promise<string> {
-  let template = pgliteTemplates.get(flavour);
+async function pgliteTemplate(flavour: 'migrated' | 'empty'): Promise<string> {
+  const migrations = flavour === 'migrated' ? await readMigrationFiles() : [];
+  const key = createHash('sha256')
+    .update(JSON.stringify([pgliteVersion(), flavour, migrations.map((migration) => migration.checksum)]))
+    .digest('hex')
+    .slice(0, 16);
+  let template = pgliteTemplates.get(key);
   if (template === undefined) {
-    template = (async () => {
-      const folder = await mkdtemp(join(tmpdir(), `modelfleet-db-template-${flavour}-`));
-      // Test processes are short-lived; remove the template when this one ends.
-      process.once('exit', () => rmSync(folder, { recursive: true, force: true }));
-      const dataDir = join(folder, 'pgdata');
-      const db = await createDatabase({ kind: 'pglite', dataDir });
-      try {
-        if (flavour === 'migrated') await migrate(db);
-      } finally {
-        await db.close();
-      }
-      return dataDir;
-    })();
-    pgliteTemplates.set(flavour, template);
-    template.catch(() => pgliteTemplates.delete(flavour));
+    template = buildPgliteTemplate(join(tmpdir(), `${templatePrefix}${key}`), flavour === 'migrated');
+    pgliteTemplates.set(key, template);
+    template.catch(() => pgliteTemplates.delete(key));
   }
   return template;
+}
+
+async function buildPgliteTemplate(folder: string, migrated: boolean): Promise<string> {
+  const dataDir = join(folder, 'pgdata');
+  if (await exists(join(dataDir, 'PG_VERSION'))) return dataDir;
+  const building = await mkdtemp(join(tmpdir(), 'modelfleet-pglite-building-'));
+  try {
+    const db = await createDatabase({ kind: 'pglite', dataDir: join(building, 'pgdata') });
+    try {
+      if (migrated) await migrate(db);
+    } finally {
+      await db.close();
+    }
+    try {
+      await rename(building, folder);
+    } catch (error) {
+      // Another process finished the same template first: use theirs.
+      if (!(await exists(join(dataDir, 'PG_VERSION')))) throw error;
+    }
+  } finally {
+    await rm(building, { recursive: true, force: true });
+  }
+  return dataDir;
+}
+
+/** PGlite's version (its package.json is not exported, so it is read beside the resolved entry). */
+function pgliteVersion(): string {
+  const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
+  const manifest = JSON.parse(readFileSync(join(dirname(entry), '..', 'package.json'), 'utf8')) as { version: string };
+  return manifest.version;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** An isolated database for one test file or case, migrated unless told otherwise. */
