@@ -123,6 +123,10 @@ describe('candidate set', () => {
 
   it('looks variants up by id and refuses unknown ones', () => {
     expect(candidateById('theta1').id).toBe('theta1');
+    expect(candidateById('prune30-rans').id).toBe('prune30-rans');
+    expect(decisionsOf(candidateById('prune30-rans').transform(syntheticDense(), {})).find((d) => d.tensor === 'fc/kernel')?.reason).toMatch(/30% smallest/);
+    for (const bad of ['prune99-rans', 'prune05-rans', 'prune-rans'])
+      expect(() => candidateById(bad)).toThrow(expect.objectContaining({ code: 'MF_ERR_QUANTIZE_UNKNOWN_VARIANT' }));
     try {
       candidateById('theta9');
       expect.unreachable();

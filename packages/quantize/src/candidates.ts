@@ -57,8 +57,11 @@ export const candidateSet: readonly CandidateVariant[] = [
   pruneRansVariant(0.5),
 ];
 
+/** A registered candidate, or `prune{N}-rans` for any sparsity N % in 0..95 (policies may ask for other sparsities). */
 export function candidateById(id: string): CandidateVariant {
   const found = candidateSet.find((c) => c.id === id);
-  if (found === undefined) throw new QuantizeUnknownVariant(id);
-  return found;
+  if (found !== undefined) return found;
+  const prune = /^prune(\d{1,2})-rans$/.exec(id);
+  if (prune !== null && Number(prune[1]) <= 95 && String(Number(prune[1])) === prune[1]) return pruneRansVariant(Number(prune[1]) / 100);
+  throw new QuantizeUnknownVariant(id);
 }
