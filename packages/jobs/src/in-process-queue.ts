@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import type { CatalogServices, JobCatalog, JobName, JobPayload } from './catalog.js';
 import { assertValidJobId, assertValidPayload } from './catalog.js';
 import { createCpuPool, isCpuPool, type CpuPool, type CpuPoolOptions } from './cpu/cpu-pool.js';
-import { settledWithin } from './settled-within.js';
+import { settledWithin } from './timeouts.js';
 import { JobAborted, JobQueueClosed } from './errors.js';
 import type { AnyJobDefinition } from './job-definition.js';
 import { backoffDelay } from './job-definition.js';

@@ -9,6 +9,7 @@ import type { JobProgress } from '../job-context.js';
 import { JobEventHub } from '../job-events.js';
 import type { EnqueueOptions, JobQueue, JobSnapshot, JobState } from '../job-queue.js';
 import { parseFailureReason } from '../permanent-failure.js';
+import { withinDeadline } from '../timeouts.js';
 import { closeRedis, connectRedis, DEFAULT_PREFIX, DEFAULT_QUEUE_NAME, KEEP_FINISHED } from './redis-connection.js';
 
 export interface BullMqQueueOptions {
@@ -20,6 +21,10 @@ export interface BullMqQueueOptions {
   prefix?: string;
   queueName?: string;
   logger?: Logger;
+  /** Start-up fails with MF_ERR_JOB_QUEUE_UNAVAILABLE when Redis does not answer in time; default 10 s. */
+  connectTimeoutMs?: number;
+  /** `ping()` fails after this long; default 2 s (a readiness probe must answer). */
+  pingTimeoutMs?: number;
 }
 
 /**
@@ -52,7 +57,8 @@ export async function createBullMqQueue<Catalog extends JobCatalog>(
   try {
     // Read the event stream from "now" by Redis' clock: events of jobs enqueued right after this
     // factory returns are delivered even if the first blocking XREAD has not been issued yet.
-    const [seconds, micros] = await queueConnection.time();
+    const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+    const [seconds, micros] = await withinDeadline(queueConnection.time(), connectTimeoutMs, 'connecting to Redis');
     const lastEventId = `${String(Number(seconds) * 1000 + Math.floor(Number(micros) / 1000))}-0`;
     const queueEvents = new QueueEvents(queueName, { connection: eventsConnection, prefix, lastEventId });
     queueEvents.on('error', (error) => logger.error({ err: error }, 'queue events error'));
@@ -65,7 +71,11 @@ export async function createBullMqQueue<Catalog extends JobCatalog>(
     queueEvents.on('failed', ({ jobId, failedReason }) =>
       events.emit('failed', { jobId, reason: failedReason, code: parseFailureReason(failedReason).code }),
     );
-    await Promise.all([queue.waitUntilReady(), queueEvents.waitUntilReady()]);
+    await withinDeadline(
+      Promise.all([queue.waitUntilReady(), queueEvents.waitUntilReady()]),
+      connectTimeoutMs,
+      'connecting to Redis',
+    );
 
     return {
       async enqueue<Name extends JobName<Catalog>>(
@@ -103,11 +113,7 @@ export async function createBullMqQueue<Catalog extends JobCatalog>(
 
       async ping() {
         if (closed) throw new JobQueueClosed();
-        try {
-          await queueConnection.ping();
-        } catch (error) {
-          throw new JobQueueUnavailable(error instanceof Error ? error.message : String(error), { cause: error });
-        }
+        await withinDeadline(queueConnection.ping(), options.pingTimeoutMs ?? 2000, 'Redis ping');
       },
 
       async close() {
@@ -121,9 +127,12 @@ export async function createBullMqQueue<Catalog extends JobCatalog>(
       },
     };
   } catch (error) {
-    await queue.close().catch(() => undefined);
-    await Promise.all(owned.map(closeRedis));
-    throw new JobQueueUnavailable(error instanceof Error ? error.message : String(error), { cause: error });
+    // Drop the connections first: closing a queue whose Redis never answered would wait for it.
+    for (const redis of owned) redis.disconnect();
+    void queue.close().catch(() => undefined);
+    throw JobQueueUnavailable.is(error)
+      ? error
+      : new JobQueueUnavailable(error instanceof Error ? error.message : String(error), { cause: error });
   }
 }
 

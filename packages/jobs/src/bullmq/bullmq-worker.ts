@@ -5,8 +5,8 @@ import type { Logger } from 'pino';
 import { pino } from 'pino';
 import type { CatalogServices, JobCatalog } from '../catalog.js';
 import { createCpuPool, isCpuPool, type CpuPool, type CpuPoolOptions } from '../cpu/cpu-pool.js';
-import { settledWithin } from '../settled-within.js';
-import { JobQueueUnavailable, UnknownJob } from '../errors.js';
+import { settledWithin, withinDeadline } from '../timeouts.js';
+import { UnknownJob } from '../errors.js';
 import { failureReason, isPermanentFailure } from '../permanent-failure.js';
 import { runAttempt } from '../run-attempt.js';
 import { closeRedis, connectRedis, DEFAULT_PREFIX, DEFAULT_QUEUE_NAME } from './redis-connection.js';
@@ -24,6 +24,9 @@ export interface BullMqWorkerOptions<Services> {
   logger?: Logger;
   /** Shown as the job's `processedBy`; default `<hostname>:<pid>`. */
   name?: string;
+  /** Start-up fails with MF_ERR_JOB_QUEUE_UNAVAILABLE when Redis does not answer in time; default 10 s. */
+  connectTimeoutMs?: number;
+  pingTimeoutMs?: number;
 }
 
 export interface JobWorker {
@@ -97,22 +100,19 @@ export async function createBullMqWorker<Catalog extends JobCatalog>(
   );
 
   try {
-    await worker.waitUntilReady();
+    await withinDeadline(worker.waitUntilReady(), options.connectTimeoutMs ?? 10_000, 'connecting to Redis');
   } catch (error) {
-    await worker.close(true).catch(() => undefined);
-    if (ownsConnection) await closeRedis(connection);
-    throw new JobQueueUnavailable(error instanceof Error ? error.message : String(error), { cause: error });
+    if (ownsConnection) connection.disconnect();
+    void worker.close(true).catch(() => undefined);
+    if (ownsCpu) await cpu.close();
+    throw error;
   }
 
   let closing: Promise<void> | undefined;
   return {
     name,
     async ping() {
-      try {
-        await connection.ping();
-      } catch (error) {
-        throw new JobQueueUnavailable(error instanceof Error ? error.message : String(error), { cause: error });
-      }
+      await withinDeadline(connection.ping(), options.pingTimeoutMs ?? 2000, 'Redis ping');
     },
     close({ timeoutMs = 10_000 } = {}) {
       closing ??= (async () => {
