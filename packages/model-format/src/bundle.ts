@@ -29,14 +29,21 @@ const STORED = 0;
 const DEFLATED = 1;
 
 function deflate(bytes: Uint8Array): Uint8Array {
-  return new Uint8Array(deflateRawSync(bytes, { level: 9, memLevel: 9, windowBits: 15, strategy: constants.Z_DEFAULT_STRATEGY }));
+  return new Uint8Array(
+    deflateRawSync(bytes, { level: 9, memLevel: 9, windowBits: 15, strategy: constants.Z_DEFAULT_STRATEGY }),
+  );
 }
 
 export function packBundle(files: ReadonlyMap<string, Uint8Array>): Uint8Array {
   const encoder = new TextEncoder();
   const entries = [...files].map(([path, bytes]) => {
     const codec = path === MODEL_JSON ? DEFLATED : STORED;
-    return { path: encoder.encode(path), codec, original: bytes.length, stored: codec === DEFLATED ? deflate(bytes) : bytes };
+    return {
+      path: encoder.encode(path),
+      codec,
+      original: bytes.length,
+      stored: codec === DEFLATED ? deflate(bytes) : bytes,
+    };
   });
   const headerLength = 16 + entries.reduce((sum, e) => sum + 11 + e.path.length, 0);
   const total = headerLength + entries.reduce((sum, e) => sum + e.stored.length, 0);
@@ -64,7 +71,8 @@ export function packBundle(files: ReadonlyMap<string, Uint8Array>): Uint8Array {
 
 /** The files inside a bundle (model.json + shards), for installing them on disk. */
 export function unpackBundle(bundle: Uint8Array): Map<string, Uint8Array> {
-  if (bundle.length < 16 || new TextDecoder().decode(bundle.subarray(0, 8)) !== MAGIC) throw new BundleInvalid('bad magic');
+  if (bundle.length < 16 || new TextDecoder().decode(bundle.subarray(0, 8)) !== MAGIC)
+    throw new BundleInvalid('bad magic');
   const view = new DataView(bundle.buffer, bundle.byteOffset, bundle.byteLength);
   const version = view.getUint32(8, true);
   if (version !== VERSION) throw new BundleInvalid(`unknown version ${version}`);
@@ -97,12 +105,14 @@ export function unpackBundle(bundle: Uint8Array): Map<string, Uint8Array> {
     const stored = bundle.subarray(offset, offset + head.stored);
     offset += head.stored;
     if (head.codec === STORED) {
-      if (head.original !== head.stored) throw new BundleInvalid(`${head.path}: stored length differs from file length`);
+      if (head.original !== head.stored)
+        throw new BundleInvalid(`${head.path}: stored length differs from file length`);
       files.set(head.path, stored.slice());
       continue;
     }
     // bounded inflate: a small bundle must not expand into a huge model.json
-    if (head.original > DEFAULT_LIMITS.maxModelJsonBytes) throw new BundleInvalid(`${head.path} would inflate to ${head.original} bytes`);
+    if (head.original > DEFAULT_LIMITS.maxModelJsonBytes)
+      throw new BundleInvalid(`${head.path} would inflate to ${head.original} bytes`);
     let inflated: Uint8Array;
     try {
       inflated = new Uint8Array(inflateRawSync(stored, { maxOutputLength: Math.max(1, head.original) }));

@@ -2,7 +2,16 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bundleSha256, decodeBundle, encodeBundle, unpackBundle } from './bundle.js';
 import { encodeFloat16 } from './float16.js';
-import { channelCount, decodeTensor, elementCount, packAffine, packFloat16, packInt8PerChannel, packPalette, packSparseRans } from './payload.js';
+import {
+  channelCount,
+  decodeTensor,
+  elementCount,
+  packAffine,
+  packFloat16,
+  packInt8PerChannel,
+  packPalette,
+  packSparseRans,
+} from './payload.js';
 import { readArtifact } from './read.js';
 import { tensorTable } from './tensor-table.js';
 import { buildTinyMobileNet, savedFiles, useCpuBackend } from './testing/tiny-model.js';
@@ -17,7 +26,9 @@ function symmetricInt8(t: TensorRecord, axis: number, sparsity = 0): { scales: F
   const scales = new Float32Array(c);
   for (let i = 0; i < values.length; i++) scales[i % c] = Math.max(scales[i % c]!, Math.abs(values[i]!));
   for (let k = 0; k < c; k++) scales[k] = scales[k]! / 127;
-  const q = Int8Array.from(values, (v, i) => (Math.abs(v) < sparsity ? 0 : scales[i % c] === 0 ? 0 : Math.round(v / scales[i % c]!)));
+  const q = Int8Array.from(values, (v, i) =>
+    Math.abs(v) < sparsity ? 0 : scales[i % c] === 0 ? 0 : Math.round(v / scales[i % c]!),
+  );
   return { scales, q };
 }
 
@@ -27,7 +38,12 @@ const encoders: Record<string, Encoder> = {
     const v = decodeTensor(t);
     const min = Math.min(...v);
     const scale = (Math.max(...v) - min) / 65535 || 1;
-    return packAffine(t.name, t.shape, { bits: 16, scale, min }, Uint16Array.from(v, (x) => Math.round((x - min) / scale)));
+    return packAffine(
+      t.name,
+      t.shape,
+      { bits: 16, scale, min },
+      Uint16Array.from(v, (x) => Math.round((x - min) / scale)),
+    );
   },
   'int8-per-channel': (t) => {
     const axis = t.shape.length - 1;
@@ -61,7 +77,11 @@ describe('encodings round-trip', () => {
   it('reads a stock TF.js save: every tensor float32, roles from the topology', () => {
     expect(base.tensors.every((t) => t.encoding.kind === 'float32')).toBe(true);
     const table = tensorTable(base);
-    expect(table.find((r) => r.name === 'conv_dw_1/depthwise_kernel')).toMatchObject({ role: 'depthwise-kernel', layerClass: 'DepthwiseConv2D', shape: [3, 3, 8, 1] });
+    expect(table.find((r) => r.name === 'conv_dw_1/depthwise_kernel')).toMatchObject({
+      role: 'depthwise-kernel',
+      layerClass: 'DepthwiseConv2D',
+      shape: [3, 3, 8, 1],
+    });
     expect(table.find((r) => r.name === 'predictions/bias')).toMatchObject({ role: 'bias', byteLength: 20 });
     expect(table.find((r) => r.name === 'conv1_bn/moving_variance')?.role).toBe('bn-moving-variance');
   });
@@ -69,7 +89,10 @@ describe('encodings round-trip', () => {
   for (const [label, encode] of Object.entries(encoders)) {
     it(`${label}: write -> read -> bundle -> decode keeps bytes and values`, () => {
       // encode the kernels (rank >= 2), keep vectors float32: a mixed artifact like the quantizers make
-      const artifact: ModelArtifact = { ...base, tensors: base.tensors.map((t) => (t.shape.length >= 2 ? encode(t) : t)) };
+      const artifact: ModelArtifact = {
+        ...base,
+        tensors: base.tensors.map((t) => (t.shape.length >= 2 ? encode(t) : t)),
+      };
       const reread = readArtifact(artifactFiles(artifact));
       const bundle = encodeBundle(artifact);
       const fromBundle = decodeBundle(bundle);
@@ -108,7 +131,14 @@ describe('encodings round-trip', () => {
   it('keeps modelfleet metadata through write and read', () => {
     const withMeta: ModelArtifact = {
       ...base,
-      modelJson: { ...base.modelJson, modelfleet: { version: 1, variant: 'theta2', activationRanges: { method: 'minmax', input: { min: -1, max: 1 }, layers: { conv1: { min: 0, max: 6 } } } } },
+      modelJson: {
+        ...base.modelJson,
+        modelfleet: {
+          version: 1,
+          variant: 'theta2',
+          activationRanges: { method: 'minmax', input: { min: -1, max: 1 }, layers: { conv1: { min: 0, max: 6 } } },
+        },
+      },
     };
     expect(readArtifact(artifactFiles(withMeta)).modelJson.modelfleet).toEqual(withMeta.modelJson.modelfleet);
   });

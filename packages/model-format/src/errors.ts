@@ -23,7 +23,11 @@ export const WeightsNotFinite = defineError('MF_ERR_WEIGHTS_NOT_FINITE', 422, 'w
 export const WeightMissing = defineError('MF_ERR_WEIGHT_MISSING', 422, 'layer %s needs weight %s, which is absent');
 export const WeightShapeMismatch = defineError('MF_ERR_WEIGHT_SHAPE_MISMATCH', 422, 'weight %s: %s');
 export const ArtifactTooLarge = defineError('MF_ERR_ARTIFACT_TOO_LARGE', 413, 'artifact exceeds a size bound: %s');
-export const TensorPayloadInvalid = defineError('MF_ERR_TENSOR_PAYLOAD_INVALID', 422, 'weight %s: payload is invalid: %s');
+export const TensorPayloadInvalid = defineError(
+  'MF_ERR_TENSOR_PAYLOAD_INVALID',
+  422,
+  'weight %s: payload is invalid: %s',
+);
 export const BundleInvalid = defineError('MF_ERR_BUNDLE_INVALID', 422, 'bundle is invalid: %s');
 export const Float16OutOfRange = defineError(
   'MF_ERR_FLOAT16_OUT_OF_RANGE',

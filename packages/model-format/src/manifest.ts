@@ -47,7 +47,8 @@ export function layoutOfEntry(
   quantization: unknown,
 ): { layout: EncodingLayout; declaredByteLength?: number } {
   if (quantization === undefined || quantization === null) return { layout: { kind: dtype } };
-  if (typeof quantization !== 'object' || Array.isArray(quantization)) throw new LayoutError('quantization is not an object');
+  if (typeof quantization !== 'object' || Array.isArray(quantization))
+    throw new LayoutError('quantization is not an object');
   const q = quantization as Record<string, unknown>;
   const qd = q['dtype'];
   if (dtype !== 'float32') throw new LayoutError(`quantization ${String(qd)} on a ${dtype} weight`);
@@ -64,7 +65,8 @@ export function layoutOfEntry(
     case 'uint16': {
       // tfjs refuses uint8/uint16 without both; a non-finite scale/min would decode to NaN/Inf
       if (!('scale' in q) || !('min' in q)) throw new LayoutError(`${qd} quantization without scale and min`);
-      if (!isFiniteNumber(q['scale']) || !isFiniteNumber(q['min'])) throw new LayoutError('scale and min must be finite numbers');
+      if (!isFiniteNumber(q['scale']) || !isFiniteNumber(q['min']))
+        throw new LayoutError('scale and min must be finite numbers');
       return { layout: { kind: 'affine', bits: qd === 'uint8' ? 8 : 16, scale: q['scale'], min: q['min'] } };
     }
     case 'mf-int8-per-channel':

@@ -69,7 +69,13 @@ export function packInt8PerChannel(
   const bytes = new Uint8Array(scales.length * 4 + q.length);
   bytes.set(copyBytes(scales), 0);
   bytes.set(new Uint8Array(q.buffer, q.byteOffset, q.length), scales.length * 4);
-  return { name, shape: [...shape], dtype: 'float32', encoding: { kind: 'int8-per-channel', axis, scales: toNumbers(scales) }, bytes };
+  return {
+    name,
+    shape: [...shape],
+    dtype: 'float32',
+    encoding: { kind: 'int8-per-channel', axis, scales: toNumbers(scales) },
+    bytes,
+  };
 }
 
 export function packPalette(
@@ -90,7 +96,13 @@ export function packPalette(
       const k = base + (i >> 1);
       bytes[k] = bytes[k]! | ((indices[i]! & 0x0f) << ((i & 1) * 4));
     }
-  return { name, shape: [...shape], dtype: 'float32', encoding: { kind: 'palette', bits, centroids: toNumbers(centroids) }, bytes };
+  return {
+    name,
+    shape: [...shape],
+    dtype: 'float32',
+    encoding: { kind: 'palette', bits, centroids: toNumbers(centroids) },
+    bytes,
+  };
 }
 
 export function packSparseRans(
@@ -106,7 +118,13 @@ export function packSparseRans(
   const bytes = new Uint8Array(scales.length * 4 + stream.length);
   bytes.set(copyBytes(scales), 0);
   bytes.set(stream, scales.length * 4);
-  return { name, shape: [...shape], dtype: 'float32', encoding: { kind: 'sparse-rans', axis, scales: toNumbers(scales) }, bytes };
+  return {
+    name,
+    shape: [...shape],
+    dtype: 'float32',
+    encoding: { kind: 'sparse-rans', axis, scales: toNumbers(scales) },
+    bytes,
+  };
 }
 
 // ---------------------------------------------------------------- layout facts

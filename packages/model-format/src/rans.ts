@@ -111,7 +111,11 @@ export function ransDecode(stream: Uint8Array, count: number): Uint8Array {
   if (sum !== PROB_SCALE) throw new RansDecodeError('frequencies do not sum to the scale');
 
   let position = header;
-  let x = stream[position]! * 0x1000000 + stream[position + 1]! * 0x10000 + stream[position + 2]! * 0x100 + stream[position + 3]!;
+  let x =
+    stream[position]! * 0x1000000 +
+    stream[position + 1]! * 0x10000 +
+    stream[position + 2]! * 0x100 +
+    stream[position + 3]!;
   position += 4;
   const mask = PROB_SCALE - 1;
   for (let i = 0; i < count; i++) {
@@ -124,6 +128,7 @@ export function ransDecode(stream: Uint8Array, count: number): Uint8Array {
       x = x * 256 + stream[position++]!;
     }
   }
-  if (x !== STATE_LOW || position !== stream.length) throw new RansDecodeError('stream does not end in the initial state');
+  if (x !== STATE_LOW || position !== stream.length)
+    throw new RansDecodeError('stream does not end in the initial state');
   return out;
 }

@@ -64,7 +64,9 @@ describe('readArtifact refuses bad artifacts', () => {
     const long = new Map(good);
     long.set('weights.bin', new Uint8Array(good.get('weights.bin')!.length + 4));
     expect(codeOf(long)).toBe('MF_ERR_SHARD_SIZE_MISMATCH');
-    expect(codeOf(withJson((j) => void (j['weightsManifest'][0].weights[0].shape = [3, 3, 3, 9])))).toBe('MF_ERR_SHARD_SIZE_MISMATCH');
+    expect(codeOf(withJson((j) => void (j['weightsManifest'][0].weights[0].shape = [3, 3, 3, 9])))).toBe(
+      'MF_ERR_SHARD_SIZE_MISMATCH',
+    );
   });
 
   it('NaN or Infinity in a float weight -> MF_ERR_WEIGHTS_NOT_FINITE', () => {
@@ -106,10 +108,18 @@ describe('readArtifact refuses bad artifacts', () => {
   });
 
   it('unknown dtype or quantization -> MF_ERR_DTYPE_UNKNOWN', () => {
-    expect(codeOf(withJson((j) => void (j['weightsManifest'][0].weights[0].dtype = 'float64')))).toBe('MF_ERR_DTYPE_UNKNOWN');
-    expect(codeOf(withJson((j) => void (j['weightsManifest'][0].weights[0].dtype = 'string')))).toBe('MF_ERR_DTYPE_UNKNOWN');
-    expect(codeOf(withJson((j) => void (j['weightsManifest'][0].weights[0].quantization = { dtype: 'int4' })))).toBe('MF_ERR_DTYPE_UNKNOWN');
-    expect(codeOf(withJson((j) => void (j['weightsManifest'][0].weights[0].quantization = { dtype: 'uint8' })))).toBe('MF_ERR_DTYPE_UNKNOWN');
+    expect(codeOf(withJson((j) => void (j['weightsManifest'][0].weights[0].dtype = 'float64')))).toBe(
+      'MF_ERR_DTYPE_UNKNOWN',
+    );
+    expect(codeOf(withJson((j) => void (j['weightsManifest'][0].weights[0].dtype = 'string')))).toBe(
+      'MF_ERR_DTYPE_UNKNOWN',
+    );
+    expect(codeOf(withJson((j) => void (j['weightsManifest'][0].weights[0].quantization = { dtype: 'int4' })))).toBe(
+      'MF_ERR_DTYPE_UNKNOWN',
+    );
+    expect(codeOf(withJson((j) => void (j['weightsManifest'][0].weights[0].quantization = { dtype: 'uint8' })))).toBe(
+      'MF_ERR_DTYPE_UNKNOWN',
+    );
   });
 
   it('unsupported layer class -> MF_ERR_LAYER_UNSUPPORTED', () => {
@@ -123,17 +133,39 @@ describe('readArtifact refuses bad artifacts', () => {
     expect(codeOf(new Map([['model.json', new TextEncoder().encode('{not json')]]))).toBe('MF_ERR_MODEL_JSON_INVALID');
     expect(codeOf(new Map([['weights.bin', new Uint8Array(4)]]))).toBe('MF_ERR_MODEL_JSON_INVALID');
     expect(codeOf(withJson((j) => void (j['format'] = 'graph-model')))).toBe('MF_ERR_MODEL_FORMAT_UNSUPPORTED');
-    expect(codeOf(withJson((j) => void (j['weightsManifest'][0].paths = ['../../etc/passwd'])))).toBe('MF_ERR_SHARD_PATH_INVALID');
-    expect(codeOf(withJson((j) => void (j['weightsManifest'][0].weights[0].shape = [1, 2, -3, 4])))).toBe('MF_ERR_MODEL_JSON_INVALID');
-    expect(codeOf(withJson((j) => void (j['weightsManifest'][0].weights[0].shape = [1e6, 1e6, 1, 1])))).toBe('MF_ERR_ARTIFACT_TOO_LARGE');
-    expect(codeOf(withJson((j) => void (j['weightsManifest'][0].weights[0].name = 'ghost/kernel')))).toBe('MF_ERR_WEIGHT_MISSING');
-    expect(codeOf(withJson((j) => void (j['modelTopology'].config.layers[0].config.filters = 9)))).toBe('MF_ERR_WEIGHT_SHAPE_MISMATCH');
-    expect(codeOf(withJson((j) => void (j['modelTopology'].config.layers[11].config.use_bias = false)))).toBe('MF_ERR_MODEL_JSON_INVALID');
+    expect(codeOf(withJson((j) => void (j['weightsManifest'][0].paths = ['../../etc/passwd'])))).toBe(
+      'MF_ERR_SHARD_PATH_INVALID',
+    );
+    expect(codeOf(withJson((j) => void (j['weightsManifest'][0].weights[0].shape = [1, 2, -3, 4])))).toBe(
+      'MF_ERR_MODEL_JSON_INVALID',
+    );
+    expect(codeOf(withJson((j) => void (j['weightsManifest'][0].weights[0].shape = [1e6, 1e6, 1, 1])))).toBe(
+      'MF_ERR_ARTIFACT_TOO_LARGE',
+    );
+    expect(codeOf(withJson((j) => void (j['weightsManifest'][0].weights[0].name = 'ghost/kernel')))).toBe(
+      'MF_ERR_WEIGHT_MISSING',
+    );
+    expect(codeOf(withJson((j) => void (j['modelTopology'].config.layers[0].config.filters = 9)))).toBe(
+      'MF_ERR_WEIGHT_SHAPE_MISMATCH',
+    );
+    expect(codeOf(withJson((j) => void (j['modelTopology'].config.layers[11].config.use_bias = false)))).toBe(
+      'MF_ERR_MODEL_JSON_INVALID',
+    );
   });
 
   it('a corrupt entropy-coded tensor -> MF_ERR_TENSOR_PAYLOAD_INVALID', () => {
     const base = readArtifact(good);
-    const tensors = base.tensors.map((t) => (t.name === 'conv_pw_1/kernel' ? packSparseRans(t.name, t.shape, 3, new Float32Array(16).fill(0.01), new Int8Array(128).map((_, i) => (i % 5) - 2)) : t));
+    const tensors = base.tensors.map((t) =>
+      t.name === 'conv_pw_1/kernel'
+        ? packSparseRans(
+            t.name,
+            t.shape,
+            3,
+            new Float32Array(16).fill(0.01),
+            new Int8Array(128).map((_, i) => (i % 5) - 2),
+          )
+        : t,
+    );
     const files = artifactFiles({ ...base, tensors });
     expect(codeOf(files)).toBe('accepted');
     const shard = [...files.entries()].find(([k]) => k.endsWith('.bin'))!;
@@ -151,14 +183,15 @@ describe('readArtifact refuses bad artifacts', () => {
 
   it('random corruption of model.json, shards or bundles never escapes as a crash', () => {
     let seed = 12345;
-    const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
     const bundle = encodeBundle(readArtifact(good));
     let refused = 0;
     for (let i = 0; i < 300; i++) {
       const which = i % 3;
       const source = which === 0 ? good.get('model.json')! : which === 1 ? good.get('weights.bin')! : bundle;
       const bytes = source.slice();
-      for (let k = 0; k < 1 + Math.floor(random() * 4); k++) bytes[Math.floor(random() * bytes.length)] = Math.floor(random() * 256);
+      for (let k = 0; k < 1 + Math.floor(random() * 4); k++)
+        bytes[Math.floor(random() * bytes.length)] = Math.floor(random() * 256);
       const cut = random() < 0.2 ? bytes.subarray(0, Math.floor(random() * bytes.length)) : bytes;
       try {
         if (which === 2) decodeBundle(cut);

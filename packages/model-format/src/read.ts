@@ -68,7 +68,8 @@ interface ParsedEntry {
 function parseEntry(raw: unknown, limits: ArtifactLimits): ParsedEntry {
   if (!isRecord(raw)) throw new ModelJsonInvalid('a weights manifest entry is not an object');
   const name = raw['name'];
-  if (typeof name !== 'string' || name.length === 0 || name.length > 512) throw new ModelJsonInvalid('a weight has no valid name');
+  if (typeof name !== 'string' || name.length === 0 || name.length > 512)
+    throw new ModelJsonInvalid('a weight has no valid name');
   const shape = raw['shape'];
   if (!Array.isArray(shape) || shape.length > limits.maxRank || !shape.every((d) => Number.isInteger(d) && d >= 0))
     throw new ModelJsonInvalid(`weight ${name} has an invalid shape`);
@@ -77,7 +78,8 @@ function parseEntry(raw: unknown, limits: ArtifactLimits): ParsedEntry {
   if (elements > limits.maxTensorElements)
     throw new ArtifactTooLarge(`weight ${name} has ${elements} elements (limit ${limits.maxTensorElements})`);
   const dtype = raw['dtype'];
-  if (dtype !== 'float32' && dtype !== 'int32') throw new DtypeUnknown(name, String(dtype), { details: { tensor: name, dtype } });
+  if (dtype !== 'float32' && dtype !== 'int32')
+    throw new DtypeUnknown(name, String(dtype), { details: { tensor: name, dtype } });
   let parsed;
   try {
     parsed = layoutOfEntry(dtype, dims, raw['quantization']);
@@ -105,7 +107,8 @@ export function readArtifact(files: ReadonlyMap<string, Uint8Array>, options: Re
   const topology = raw['modelTopology'];
   if (!isRecord(topology)) throw new ModelJsonInvalid('modelTopology is missing or not an object');
   const layers = listLayers(topology, limits.maxLayers);
-  if (raw['modelfleet'] !== undefined && !isRecord(raw['modelfleet'])) throw new ModelJsonInvalid('modelfleet metadata is not an object');
+  if (raw['modelfleet'] !== undefined && !isRecord(raw['modelfleet']))
+    throw new ModelJsonInvalid('modelfleet metadata is not an object');
 
   const manifest = raw['weightsManifest'];
   if (!Array.isArray(manifest)) throw new ModelJsonInvalid('weightsManifest is missing or not an array');
@@ -125,7 +128,8 @@ export function readArtifact(files: ReadonlyMap<string, Uint8Array>, options: Re
       const bytes = files.get(path);
       if (bytes === undefined) throw new ShardMissing(path, { details: { path } });
       totalBytes += bytes.length;
-      if (totalBytes > limits.maxTotalWeightBytes) throw new ArtifactTooLarge(`weights exceed ${limits.maxTotalWeightBytes} bytes`);
+      if (totalBytes > limits.maxTotalWeightBytes)
+        throw new ArtifactTooLarge(`weights exceed ${limits.maxTotalWeightBytes} bytes`);
       shards.push(bytes);
     }
     const entries = (group['weights'] as unknown[]).map((entry) => parseEntry(entry, limits));
@@ -163,10 +167,12 @@ function checkWeightsAgainstLayers(layers: ReturnType<typeof listLayers>, tensor
     for (const weight of expected) {
       const name = `${layer.name}/${weight.param}`;
       const tensor = byName.get(name);
-      if (tensor === undefined) throw new WeightMissing(layer.name, name, { details: { layer: layer.name, tensor: name } });
+      if (tensor === undefined)
+        throw new WeightMissing(layer.name, name, { details: { layer: layer.name, tensor: name } });
       claimed.add(name);
       if (tensor.dtype !== 'float32') throw new WeightShapeMismatch(name, `dtype ${tensor.dtype}, expected float32`);
-      if (tensor.shape.length !== weight.shape.length) throw new WeightShapeMismatch(name, `rank ${tensor.shape.length}, expected ${weight.shape.length}`);
+      if (tensor.shape.length !== weight.shape.length)
+        throw new WeightShapeMismatch(name, `rank ${tensor.shape.length}, expected ${weight.shape.length}`);
       weight.shape.forEach((dim, i) => {
         if (dim !== null && tensor.shape[i] !== dim)
           throw new WeightShapeMismatch(name, `shape [${tensor.shape.join(',')}] does not match the layer config`);
@@ -183,13 +189,16 @@ function checkWeightsAgainstLayers(layers: ReturnType<typeof listLayers>, tensor
           ? kernelTensor.shape[2]! * kernelTensor.shape[3]!
           : kernelTensor.shape[kernelTensor.shape.length - 1];
     for (const v of vectors)
-      if (v.shape[0] !== channels) throw new WeightShapeMismatch(v.name, `length ${v.shape[0]} where the layer has ${channels} channels`);
+      if (v.shape[0] !== channels)
+        throw new WeightShapeMismatch(v.name, `length ${v.shape[0]} where the layer has ${channels} channels`);
   }
   for (const t of tensors) {
     if (claimed.has(t.name)) continue;
     const { layer } = splitWeightName(t.name);
     throw new ModelJsonInvalid(
-      layerNames.has(layer) ? `weight ${t.name} is not a parameter of its layer` : `weight ${t.name} belongs to no layer of the topology`,
+      layerNames.has(layer)
+        ? `weight ${t.name} is not a parameter of its layer`
+        : `weight ${t.name} belongs to no layer of the topology`,
     );
   }
 }

@@ -65,7 +65,8 @@ describe('stock TF.js compatibility', () => {
         const ours = decodeTensor(t);
         const theirs = stock[t.name]!.dataSync() as Float32Array;
         expect(theirs.length).toBe(ours.length);
-        for (let i = 0; i < ours.length; i++) if (!Object.is(theirs[i], ours[i])) throw new Error(`${t.name}[${i}]: ${theirs[i]} != ${ours[i]}`);
+        for (let i = 0; i < ours.length; i++)
+          if (!Object.is(theirs[i], ours[i])) throw new Error(`${t.name}[${i}]: ${theirs[i]} != ${ours[i]}`);
       }
     });
 
@@ -79,9 +80,13 @@ describe('stock TF.js compatibility', () => {
         expect(Array.from(w.read().dataSync())).toEqual(Array.from(ours));
       }
       // our own float32 materialisation of the same artifact predicts identically
-      const viaOurs = await tf.loadLayersModel(tf.io.fromMemory(toTfjsArtifacts(artifact, { dtype: 'float32' }) as tf.io.ModelArtifacts));
+      const viaOurs = await tf.loadLayersModel(
+        tf.io.fromMemory(toTfjsArtifacts(artifact, { dtype: 'float32' }) as tf.io.ModelArtifacts),
+      );
       const x = tf.randomUniform([4, 8, 8, 3], -1, 1, 'float32', 5);
-      expect(Array.from((model.predict(x) as tf.Tensor).dataSync())).toEqual(Array.from((viaOurs.predict(x) as tf.Tensor).dataSync()));
+      expect(Array.from((model.predict(x) as tf.Tensor).dataSync())).toEqual(
+        Array.from((viaOurs.predict(x) as tf.Tensor).dataSync()),
+      );
     });
   }
 
@@ -90,6 +95,7 @@ describe('stock TF.js compatibility', () => {
     expect(artifacts.weightSpecs.every((s) => s.quantization?.dtype === 'float16')).toBe(true);
     const model = await tf.loadLayersModel(tf.io.fromMemory(artifacts as tf.io.ModelArtifacts));
     const expected = new Map(base.tensors.map((t) => [t.name, decodeTensor(toFloat16(t))]));
-    for (const w of model.weights) expect(Array.from(w.read().dataSync())).toEqual(Array.from(expected.get(w.originalName)!));
+    for (const w of model.weights)
+      expect(Array.from(w.read().dataSync())).toEqual(Array.from(expected.get(w.originalName)!));
   });
 });

@@ -35,7 +35,10 @@ export interface TfjsModelArtifacts {
   weightData: ArrayBuffer;
 }
 
-export function toTfjsArtifacts(artifact: ModelArtifact, options: { dtype: StockFloatDtype } = { dtype: 'float32' }): TfjsModelArtifacts {
+export function toTfjsArtifacts(
+  artifact: ModelArtifact,
+  options: { dtype: StockFloatDtype } = { dtype: 'float32' },
+): TfjsModelArtifacts {
   const stock = materializeStock(artifact, options);
   const total = stock.tensors.reduce((sum, t) => sum + t.bytes.length, 0);
   const data = new Uint8Array(total);

@@ -18,7 +18,8 @@ export interface TensorTableRow {
 export function tensorTable(artifact: ModelArtifact): TensorTableRow[] {
   const roles = new Map<string, { layer: string; layerClass: string; role: WeightRole }>();
   for (const layer of listLayers(artifact.modelJson.modelTopology))
-    for (const w of expectedWeights(layer)) roles.set(`${layer.name}/${w.param}`, { layer: layer.name, layerClass: layer.className, role: w.role });
+    for (const w of expectedWeights(layer))
+      roles.set(`${layer.name}/${w.param}`, { layer: layer.name, layerClass: layer.className, role: w.role });
   return artifact.tensors.map((t) => {
     const known = roles.get(t.name);
     return {

@@ -56,7 +56,9 @@ export function listLayers(topology: Readonly<Record<string, unknown>>, maxLayer
     if (depth > 8) throw new ModelJsonInvalid('models nested too deep');
     const className = model['class_name'];
     if (typeof className !== 'string' || !CONTAINER_CLASSES.has(className))
-      throw new ModelJsonInvalid(`topology class_name must be Sequential, Model or Functional, got ${String(className)}`);
+      throw new ModelJsonInvalid(
+        `topology class_name must be Sequential, Model or Functional, got ${String(className)}`,
+      );
     const config = model['config'];
     // tfjs accepts a Sequential config that is the bare layer array (pre-1.0 Keras)
     const layers = Array.isArray(config) ? config : isRecord(config) ? config['layers'] : undefined;
@@ -65,14 +67,16 @@ export function listLayers(topology: Readonly<Record<string, unknown>>, maxLayer
       if (!isRecord(layer)) throw new ModelJsonInvalid('a layer is not an object');
       const layerClass = layer['class_name'];
       const layerConfig = layer['config'];
-      if (typeof layerClass !== 'string' || !isRecord(layerConfig)) throw new ModelJsonInvalid('a layer lacks class_name or config');
+      if (typeof layerClass !== 'string' || !isRecord(layerConfig))
+        throw new ModelJsonInvalid('a layer lacks class_name or config');
       if (CONTAINER_CLASSES.has(layerClass)) {
         visit(layer, depth + 1);
         continue;
       }
       const name = layer['name'] ?? layerConfig['name'];
       if (typeof name !== 'string' || name.length === 0) throw new ModelJsonInvalid('a layer has no name');
-      if (!SUPPORTED_LAYER_CLASSES.has(layerClass)) throw new LayerUnsupported(name, layerClass, { details: { layer: name, className: layerClass } });
+      if (!SUPPORTED_LAYER_CLASSES.has(layerClass))
+        throw new LayerUnsupported(name, layerClass, { details: { layer: name, className: layerClass } });
       out.push({ name, className: layerClass, config: layerConfig, inboundNodes: layer['inbound_nodes'] });
       if (out.length > maxLayers) throw new ModelJsonInvalid(`more than ${maxLayers} layers`);
     }
@@ -112,7 +116,8 @@ export interface ExpectedWeight {
 
 function numberPair(value: unknown): [number, number] | undefined {
   if (typeof value === 'number') return [value, value];
-  if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'number')) return [value[0] as number, value[1] as number];
+  if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'number'))
+    return [value[0] as number, value[1] as number];
   return undefined;
 }
 
@@ -133,7 +138,11 @@ export function expectedWeights(layer: LayerInfo): ExpectedWeight[] {
       const multiplier = typeof c['depth_multiplier'] === 'number' ? c['depth_multiplier'] : 1;
       const k = numberPair(c['kernel_size']);
       return [
-        { param: 'depthwise_kernel', role: 'depthwise-kernel', shape: [k?.[0] ?? null, k?.[1] ?? null, null, multiplier] },
+        {
+          param: 'depthwise_kernel',
+          role: 'depthwise-kernel',
+          shape: [k?.[0] ?? null, k?.[1] ?? null, null, multiplier],
+        },
         ...(useBias ? [{ param: 'bias', role: 'bias' as const, shape: [null] }] : []),
       ];
     }

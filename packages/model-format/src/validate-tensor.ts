@@ -4,7 +4,14 @@
  */
 import { TensorPayloadInvalid, WeightsNotFinite } from './errors.js';
 import { isFloat16NonFinite } from './float16.js';
-import { type EncodingLayout, PayloadError, elementCount, fixedByteLength, int8Symbols, parseEncoding } from './payload.js';
+import {
+  type EncodingLayout,
+  PayloadError,
+  elementCount,
+  fixedByteLength,
+  int8Symbols,
+  parseEncoding,
+} from './payload.js';
 import type { TensorDtype, TensorRecord } from './types.js';
 
 function allFinite(values: readonly number[] | Float32Array): boolean {
@@ -39,7 +46,8 @@ export function validateTensor(
     }
     case 'float16': {
       const bits = new Uint16Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + n * 2));
-      for (let i = 0; i < n; i++) if (isFloat16NonFinite(bits[i]!)) throw new WeightsNotFinite(name, { details: { tensor: name } });
+      for (let i = 0; i < n; i++)
+        if (isFloat16NonFinite(bits[i]!)) throw new WeightsNotFinite(name, { details: { tensor: name } });
       break;
     }
     case 'affine': {

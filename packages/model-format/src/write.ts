@@ -34,7 +34,9 @@ function checkRecord(t: TensorRecord): void {
   const parsed = validateTensor(t.name, t.shape, t.dtype, layout, t.bytes).encoding;
   const e = t.encoding;
   const consistent =
-    ((e.kind === 'int8-per-channel' || e.kind === 'sparse-rans') && 'scales' in parsed && sameNumbers(e.scales, parsed.scales)) ||
+    ((e.kind === 'int8-per-channel' || e.kind === 'sparse-rans') &&
+      'scales' in parsed &&
+      sameNumbers(e.scales, parsed.scales)) ||
     (e.kind === 'palette' && 'centroids' in parsed && sameNumbers(e.centroids, parsed.centroids)) ||
     (e.kind !== 'int8-per-channel' && e.kind !== 'sparse-rans' && e.kind !== 'palette');
   if (!consistent) throw new TensorPayloadInvalid(t.name, 'encoding parameters differ from the payload');
@@ -58,7 +60,10 @@ export function writeArtifact(artifact: ModelArtifact, options: WriteOptions = {
   const shardCount = Math.max(1, Math.ceil(total / shardBytes));
   const shards = new Map<string, Uint8Array>();
   for (let i = 0; i < shardCount; i++)
-    shards.set(`group1-shard${i + 1}of${shardCount}.bin`, data.slice(i * shardBytes, Math.min(total, (i + 1) * shardBytes)));
+    shards.set(
+      `group1-shard${i + 1}of${shardCount}.bin`,
+      data.slice(i * shardBytes, Math.min(total, (i + 1) * shardBytes)),
+    );
   const modelJson = canonicalJson({
     ...artifact.modelJson,
     format: 'layers-model',

@@ -24,6 +24,7 @@ export function quantizeAffineUint8(values: Float32Array): AffineUint8 {
   const zeroPoint = Math.min(255, Math.max(0, roundHalfAwayFromZero(-lo / scale)));
   const min = -zeroPoint * scale;
   const q = new Uint8Array(values.length);
-  for (let i = 0; i < values.length; i++) q[i] = Math.max(0, Math.min(255, roundHalfAwayFromZero((values[i]! - min) / scale)));
+  for (let i = 0; i < values.length; i++)
+    q[i] = Math.max(0, Math.min(255, roundHalfAwayFromZero((values[i]! - min) / scale)));
   return { scale, min, q };
 }

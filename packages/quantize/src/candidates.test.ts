@@ -11,7 +11,13 @@ import {
 import { describe, expect, it } from 'vitest';
 import { type CandidateVariant, candidateById, candidateSet } from './candidates.js';
 import { quantizeFullInt8 } from './full-int8.js';
-import { clusterWeights, pruneAndEntropyCode, quantizeDynamicRangeUint8, quantizeFloat16, quantizePerChannelInt8 } from './quantizers.js';
+import {
+  clusterWeights,
+  pruneAndEntropyCode,
+  quantizeDynamicRangeUint8,
+  quantizeFloat16,
+  quantizePerChannelInt8,
+} from './quantizers.js';
 import { syntheticDense, syntheticMobileNet } from './testing/synthetic-artifact.js';
 import { decisionsOf } from './transform.js';
 import type { ActivationRanges } from '@modelfleet/model-format';
@@ -40,7 +46,18 @@ describe('candidate set', () => {
   it('has the study rows and ours, unique ids', () => {
     const ids = candidateSet.map((c) => c.id);
     expect(new Set(ids).size).toBe(ids.length);
-    expect(ids).toEqual(expect.arrayContaining(['theta1', 'theta2', 'theta3', 'theta4', 'int8-per-channel', 'palette16', 'palette256', 'prune50-rans']));
+    expect(ids).toEqual(
+      expect.arrayContaining([
+        'theta1',
+        'theta2',
+        'theta3',
+        'theta4',
+        'int8-per-channel',
+        'palette16',
+        'palette256',
+        'prune50-rans',
+      ]),
+    );
     expect(candidateSet.filter((c) => c.needsCalibration).map((c) => c.id)).toEqual(['theta2', 'theta3']);
   });
 
@@ -50,7 +67,9 @@ describe('candidate set', () => {
       const reread = readArtifact(artifactFiles(out));
       const fromBundle = decodeBundle(encodeBundle(out));
       for (const copy of [reread, fromBundle])
-        copy.tensors.forEach((t, i) => expect(Array.from(decodeTensor(t))).toEqual(Array.from(decodeTensor(out.tensors[i]!))));
+        copy.tensors.forEach((t, i) =>
+          expect(Array.from(decodeTensor(t))).toEqual(Array.from(decodeTensor(out.tensors[i]!))),
+        );
       expect(bundleSha256(fromBundle)).toBe(bundleSha256(out));
       expect(fromBundle.modelJson.modelfleet?.variant).toBe(candidate.id);
       // deterministic: running again gives the same bytes
@@ -76,7 +95,10 @@ describe('candidate set', () => {
         const after = skipped.tensors.find((t) => t.name === name)!;
         expect(Buffer.from(after.bytes).equals(Buffer.from(before.bytes))).toBe(true);
         expect(after.encoding).toEqual(before.encoding);
-        expect(decisionsOf(skipped).find((d) => d.tensor === name)).toMatchObject({ action: 'kept', reason: expect.stringMatching(/left alone/) });
+        expect(decisionsOf(skipped).find((d) => d.tensor === name)).toMatchObject({
+          action: 'kept',
+          reason: expect.stringMatching(/left alone/),
+        });
       }
       const out = run(candidate, source);
       const decisions = decisionsOf(out);
@@ -88,7 +110,8 @@ describe('candidate set', () => {
         const after = out.tensors.find((t) => t.name === d.tensor);
         expect(d.reason.length).toBeGreaterThan(5);
         if (d.action === 'kept') expect(Buffer.from(after!.bytes).equals(Buffer.from(before!.bytes))).toBe(true);
-        if (d.action === 'folded') expect({ before: before !== undefined, after }).toEqual({ before: true, after: undefined });
+        if (d.action === 'folded')
+          expect({ before: before !== undefined, after }).toEqual({ before: true, after: undefined });
         if (d.action === 'rewritten') expect(after!.encoding.kind).toBe('float32');
         if (d.action === 'quantized') expect(after!.encoding.kind).not.toBe('float32');
       }
@@ -96,7 +119,8 @@ describe('candidate set', () => {
       // the per-tensor palettes, which keep batch norm (folding spreads channel scales)
       const bnDecisions = decisions.filter((d) => /_bn\//.test(d.tensor));
       expect(bnDecisions).toHaveLength(12);
-      if (candidate.id.startsWith('palette')) expect(bnDecisions.every((d) => d.action === 'kept' && /batch-norm/.test(d.reason))).toBe(true);
+      if (candidate.id.startsWith('palette'))
+        expect(bnDecisions.every((d) => d.action === 'kept' && /batch-norm/.test(d.reason))).toBe(true);
       else expect(bnDecisions.every((d) => d.action === 'folded' && /batch norm folded/.test(d.reason))).toBe(true);
       if (candidate.id !== 'theta4') {
         // biases stay float32, with the reason
@@ -107,7 +131,8 @@ describe('candidate set', () => {
         }
         const pointwise = decisions.find((d) => d.tensor === 'conv_pw_1/kernel')!;
         // 256 values: a 256-entry palette (1024 bytes of centroids) would not be smaller than float32
-        if (candidate.id === 'palette256') expect(pointwise).toMatchObject({ action: 'kept', reason: expect.stringMatching(/not less than 1024/) });
+        if (candidate.id === 'palette256')
+          expect(pointwise).toMatchObject({ action: 'kept', reason: expect.stringMatching(/not less than 1024/) });
         else expect(pointwise.action).toBe('quantized');
       }
     });
@@ -118,13 +143,17 @@ describe('candidate set', () => {
     const out = quantizePerChannelInt8(source, { foldBatchNorm: false });
     const bnDecisions = decisionsOf(out).filter((d) => /_bn\//.test(d.tensor));
     expect(bnDecisions).toHaveLength(12);
-    for (const d of bnDecisions) expect(d).toMatchObject({ action: 'kept', encoding: 'float32', reason: expect.stringMatching(/batch-norm/) });
+    for (const d of bnDecisions)
+      expect(d).toMatchObject({ action: 'kept', encoding: 'float32', reason: expect.stringMatching(/batch-norm/) });
   });
 
   it('looks variants up by id and refuses unknown ones', () => {
     expect(candidateById('theta1').id).toBe('theta1');
     expect(candidateById('prune30-rans').id).toBe('prune30-rans');
-    expect(decisionsOf(candidateById('prune30-rans').transform(syntheticDense(), {})).find((d) => d.tensor === 'fc/kernel')?.reason).toMatch(/30% smallest/);
+    expect(
+      decisionsOf(candidateById('prune30-rans').transform(syntheticDense(), {})).find((d) => d.tensor === 'fc/kernel')
+        ?.reason,
+    ).toMatch(/30% smallest/);
     for (const bad of ['prune99-rans', 'prune05-rans', 'prune-rans'])
       expect(() => candidateById(bad)).toThrow(expect.objectContaining({ code: 'MF_ERR_QUANTIZE_UNKNOWN_VARIANT' }));
     try {
@@ -154,10 +183,21 @@ describe('theta2 / theta3 metadata', () => {
     // softmax output: TFLite's fixed 1/256
     expect(meta.outputQuantization).toMatchObject({ scale: 1 / 256, zeroPoint: -128, integerOutput: false });
     const theta3 = run(candidateById('theta3'), syntheticMobileNet());
-    expect(theta3.modelJson.modelfleet!.inputQuantization).toMatchObject({ dtype: 'uint8', zeroPoint: 128, integerInput: true });
-    expect(theta3.modelJson.modelfleet!.outputQuantization).toMatchObject({ dtype: 'uint8', zeroPoint: 0, integerOutput: true });
+    expect(theta3.modelJson.modelfleet!.inputQuantization).toMatchObject({
+      dtype: 'uint8',
+      zeroPoint: 128,
+      integerInput: true,
+    });
+    expect(theta3.modelJson.modelfleet!.outputQuantization).toMatchObject({
+      dtype: 'uint8',
+      zeroPoint: 0,
+      integerOutput: true,
+    });
     // kernels per-channel int8
-    expect(theta2.tensors.find((t) => t.name === 'conv_dw_1/depthwise_kernel')!.encoding).toMatchObject({ kind: 'int8-per-channel', axis: 2 });
+    expect(theta2.tensors.find((t) => t.name === 'conv_dw_1/depthwise_kernel')!.encoding).toMatchObject({
+      kind: 'int8-per-channel',
+      axis: 2,
+    });
   });
 
   it('refuses to run without ranges, with a specific code', () => {
@@ -184,8 +224,14 @@ describe('sizes', () => {
     const source = syntheticDense();
     const size = (a: ModelArtifact) => a.tensors.reduce((s, t) => s + t.bytes.length, 0);
     const float = size(source);
-    const denseRanges: ActivationRanges = { method: 'minmax', input: { min: -1, max: 1 }, layers: { fc: { min: -3, max: 3 } } };
-    const sizes = Object.fromEntries(candidateSet.map((c) => [c.id, size(c.transform(source, { ranges: denseRanges })) / float]));
+    const denseRanges: ActivationRanges = {
+      method: 'minmax',
+      input: { min: -1, max: 1 },
+      layers: { fc: { min: -3, max: 3 } },
+    };
+    const sizes = Object.fromEntries(
+      candidateSet.map((c) => [c.id, size(c.transform(source, { ranges: denseRanges })) / float]),
+    );
     expect(sizes['theta2']).toBeLessThan(0.27);
     expect(sizes['theta4']).toBeCloseTo(0.5, 2);
     expect(sizes['theta1']).toBeLessThan(0.26);

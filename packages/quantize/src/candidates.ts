@@ -6,7 +6,13 @@
 import type { ActivationRanges, ModelArtifact } from '@modelfleet/model-format';
 import { QuantizeRangesMissing, QuantizeUnknownVariant } from './errors.js';
 import { quantizeFullInt8 } from './full-int8.js';
-import { clusterWeights, pruneAndEntropyCode, quantizeDynamicRangeUint8, quantizeFloat16, quantizePerChannelInt8 } from './quantizers.js';
+import {
+  clusterWeights,
+  pruneAndEntropyCode,
+  quantizeDynamicRangeUint8,
+  quantizeFloat16,
+  quantizePerChannelInt8,
+} from './quantizers.js';
 
 export interface CandidateVariant {
   readonly id: string;
@@ -35,7 +41,13 @@ export function pruneRansVariant(sparsity: number): CandidateVariant {
 }
 
 export const candidateSet: readonly CandidateVariant[] = [
-  { id: 'theta1', study: 'theta1', label: 'dynamic range: uint8 per-tensor weights, float compute', needsCalibration: false, transform: (a) => quantizeDynamicRangeUint8(a) },
+  {
+    id: 'theta1',
+    study: 'theta1',
+    label: 'dynamic range: uint8 per-tensor weights, float compute',
+    needsCalibration: false,
+    transform: (a) => quantizeDynamicRangeUint8(a),
+  },
   {
     id: 'theta2',
     study: 'theta2',
@@ -50,10 +62,31 @@ export const candidateSet: readonly CandidateVariant[] = [
     needsCalibration: true,
     transform: (a, { ranges }) => quantizeFullInt8(a, { ranges: needRanges('theta3', ranges), integerIo: true }),
   },
-  { id: 'theta4', study: 'theta4', label: 'float16 weights', needsCalibration: false, transform: (a) => quantizeFloat16(a) },
-  { id: 'int8-per-channel', label: 'int8 per-channel weights, float compute', needsCalibration: false, transform: (a) => quantizePerChannelInt8(a) },
-  { id: 'palette16', label: 'weight clustering, 16-entry palette (4-bit)', needsCalibration: false, transform: (a) => clusterWeights(a, { entries: 16 }) },
-  { id: 'palette256', label: 'weight clustering, 256-entry palette (8-bit)', needsCalibration: false, transform: (a) => clusterWeights(a, { entries: 256 }) },
+  {
+    id: 'theta4',
+    study: 'theta4',
+    label: 'float16 weights',
+    needsCalibration: false,
+    transform: (a) => quantizeFloat16(a),
+  },
+  {
+    id: 'int8-per-channel',
+    label: 'int8 per-channel weights, float compute',
+    needsCalibration: false,
+    transform: (a) => quantizePerChannelInt8(a),
+  },
+  {
+    id: 'palette16',
+    label: 'weight clustering, 16-entry palette (4-bit)',
+    needsCalibration: false,
+    transform: (a) => clusterWeights(a, { entries: 16 }),
+  },
+  {
+    id: 'palette256',
+    label: 'weight clustering, 256-entry palette (8-bit)',
+    needsCalibration: false,
+    transform: (a) => clusterWeights(a, { entries: 256 }),
+  },
   pruneRansVariant(0.5),
 ];
 
@@ -62,6 +95,7 @@ export function candidateById(id: string): CandidateVariant {
   const found = candidateSet.find((c) => c.id === id);
   if (found !== undefined) return found;
   const prune = /^prune(\d{1,2})-rans$/.exec(id);
-  if (prune !== null && Number(prune[1]) <= 95 && String(Number(prune[1])) === prune[1]) return pruneRansVariant(Number(prune[1]) / 100);
+  if (prune !== null && Number(prune[1]) <= 95 && String(Number(prune[1])) === prune[1])
+    return pruneRansVariant(Number(prune[1]) / 100);
   throw new QuantizeUnknownVariant(id);
 }

@@ -5,7 +5,9 @@ import { foldBatchNormalization } from './fold-batch-norm.js';
 import { artifactOf, buildTinyModel, tf } from './testing/tfjs-models.js';
 
 async function predict(artifact: Parameters<typeof toTfjsArtifacts>[0], x: tf.Tensor): Promise<Float32Array> {
-  const model = await tf.loadLayersModel(tf.io.fromMemory(toTfjsArtifacts(artifact, { dtype: 'float32' }) as tf.io.ModelArtifacts));
+  const model = await tf.loadLayersModel(
+    tf.io.fromMemory(toTfjsArtifacts(artifact, { dtype: 'float32' }) as tf.io.ModelArtifacts),
+  );
   return (model.predict(x) as tf.Tensor).dataSync() as Float32Array;
 }
 
@@ -41,10 +43,13 @@ describe('batch-norm folding (checked by running the models in stock TF.js)', ()
     const original = await artifactOf(buildTinyModel('functional'));
     const x = tf.randomUniform([8, 12, 12, 3], -1, 1, 'float32', 12);
     const reference = await predict(original, x);
-    const layers = Object.fromEntries(listLayers(original.modelJson.modelTopology).map((l) => [l.name, { min: -6, max: 6 }]));
+    const layers = Object.fromEntries(
+      listLayers(original.modelJson.modelTopology).map((l) => [l.name, { min: -6, max: 6 }]),
+    );
     const ranges = { method: 'minmax' as const, input: { min: -1, max: 1 }, layers };
     const drift: Record<string, number> = {};
-    for (const candidate of candidateSet) drift[candidate.id] = maxDiff(reference, await predict(candidate.transform(original, { ranges }), x));
+    for (const candidate of candidateSet)
+      drift[candidate.id] = maxDiff(reference, await predict(candidate.transform(original, { ranges }), x));
     // measured: theta4 0.0015, palette256 0.017, int8 per-channel 0.05, palette16 0.11, theta1 0.18
     // (an untrained model whose batch-norm scales spread over two decades; palettes do not fold)
     expect(drift['theta4']).toBeLessThan(5e-3);

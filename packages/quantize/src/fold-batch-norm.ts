@@ -61,7 +61,8 @@ function inboundNames(layer: Json): string[] | undefined {
 function renameInbound(layer: Json, from: string, to: string): void {
   const nodes = layer['inbound_nodes'];
   if (!Array.isArray(nodes)) return;
-  for (const node of nodes) if (Array.isArray(node)) for (const ref of node) if (Array.isArray(ref) && ref[0] === from) ref[0] = to;
+  for (const node of nodes)
+    if (Array.isArray(node)) for (const ref of node) if (Array.isArray(ref) && ref[0] === from) ref[0] = to;
 }
 
 export function foldBatchNormalization(artifact: ModelArtifact, skip: ReadonlySet<string> = new Set()): FoldResult {
@@ -69,7 +70,11 @@ export function foldBatchNormalization(artifact: ModelArtifact, skip: ReadonlySe
   const model = isRecord(topology['model_config']) ? topology['model_config'] : topology;
   const config = model['config'];
   const layers = isRecord(config) && Array.isArray(config['layers']) ? (config['layers'] as Json[]) : undefined;
-  if (layers === undefined || !layers.every(isRecord) || layers.some((l) => ['Sequential', 'Model', 'Functional'].includes(String(l['class_name']))))
+  if (
+    layers === undefined ||
+    !layers.every(isRecord) ||
+    layers.some((l) => ['Sequential', 'Model', 'Functional'].includes(String(l['class_name'])))
+  )
     return { artifact, folded: new Map(), decisions: [], rewritten: new Map() };
   const sequential = model['class_name'] === 'Sequential';
   const functional = layers.map(inboundNames);
@@ -90,7 +95,8 @@ export function foldBatchNormalization(artifact: ModelArtifact, skip: ReadonlySe
   };
   const outputs = new Set<string>();
   if (isRecord(config) && Array.isArray(config['output_layers']))
-    for (const ref of config['output_layers'] as unknown[]) if (Array.isArray(ref) && typeof ref[0] === 'string') outputs.add(ref[0]);
+    for (const ref of config['output_layers'] as unknown[])
+      if (Array.isArray(ref) && typeof ref[0] === 'string') outputs.add(ref[0]);
 
   const byName = new Map(artifact.tensors.map((t) => [t.name, t]));
   const replaced = new Map<string, TensorRecord>();
@@ -120,15 +126,27 @@ export function foldBatchNormalization(artifact: ModelArtifact, skip: ReadonlySe
     const bnTensors = ['gamma', 'beta', 'moving_mean', 'moving_variance'].map((param) => byName.get(`${bn}/${param}`));
     if (kernel === undefined) return;
     const axis = bnConfig['axis'];
-    if (!(axis === -1 || (Array.isArray(axis) && axis.length === 1 && axis[0] === -1) || axis === kernel.shape.length - 1 || axis === 3)) return;
+    if (!(
+      axis === -1 ||
+      (Array.isArray(axis) && axis.length === 1 && axis[0] === -1) ||
+      axis === kernel.shape.length - 1 ||
+      axis === 3
+    ))
+      return;
     const involved = [kernelName, biasName, ...bnTensors.filter((t) => t !== undefined).map((t) => t.name)];
     if (involved.some((name) => skip.has(name))) return;
 
     const channelAxis = producerClass === 'DepthwiseConv2D' ? 2 : kernel.shape.length - 1;
     const c = channelCount(kernel.shape, channelAxis);
     const epsilon = typeof bnConfig['epsilon'] === 'number' ? bnConfig['epsilon'] : 1e-3;
-    const read = (t: TensorRecord | undefined, fallback: number): Float64Array => (t === undefined ? new Float64Array(c).fill(fallback) : Float64Array.from(decodeTensor(t)));
-    const [gamma, beta, mean, variance] = [read(bnTensors[0], 1), read(bnTensors[1], 0), read(bnTensors[2], 0), read(bnTensors[3], 1)];
+    const read = (t: TensorRecord | undefined, fallback: number): Float64Array =>
+      t === undefined ? new Float64Array(c).fill(fallback) : Float64Array.from(decodeTensor(t));
+    const [gamma, beta, mean, variance] = [
+      read(bnTensors[0], 1),
+      read(bnTensors[1], 0),
+      read(bnTensors[2], 0),
+      read(bnTensors[3], 1),
+    ];
     if ([gamma, beta, mean, variance].some((v) => v.length !== c)) return;
     const factor = Float64Array.from(gamma, (g, k) => g / Math.sqrt(variance[k]! + epsilon));
     const w = decodeTensor(kernel);
@@ -146,7 +164,14 @@ export function foldBatchNormalization(artifact: ModelArtifact, skip: ReadonlySe
     folded.set(bn, producerName);
     for (const t of bnTensors)
       if (t !== undefined)
-        decisions.push({ tensor: t.name, layer: bn, layerClass: 'BatchNormalization', action: 'folded', encoding: 'float32', reason: `batch norm folded into ${producerName} (kernel x gamma/sqrt(var+eps), bias), as the TFLite converter does` });
+        decisions.push({
+          tensor: t.name,
+          layer: bn,
+          layerClass: 'BatchNormalization',
+          action: 'folded',
+          encoding: 'float32',
+          reason: `batch norm folded into ${producerName} (kernel x gamma/sqrt(var+eps), bias), as the TFLite converter does`,
+        });
     rewritten.set(kernelName, `${bn} folded in`);
     rewritten.set(biasName, bias === undefined ? `bias created by folding ${bn}` : `${bn} folded in`);
   });
@@ -156,7 +181,8 @@ export function foldBatchNormalization(artifact: ModelArtifact, skip: ReadonlySe
   for (const [bn, producer] of folded) {
     for (const layer of layers) renameInbound(layer, bn, producer);
     if (isRecord(config) && Array.isArray(config['output_layers']))
-      for (const ref of config['output_layers'] as unknown[]) if (Array.isArray(ref) && ref[0] === bn) ref[0] = producer;
+      for (const ref of config['output_layers'] as unknown[])
+        if (Array.isArray(ref) && ref[0] === bn) ref[0] = producer;
   }
   (config as Json)['layers'] = layers.filter((_, i) => !removeLayers.has(i));
 
@@ -167,5 +193,10 @@ export function foldBatchNormalization(artifact: ModelArtifact, skip: ReadonlySe
     const bias = added.get(t.name);
     if (bias !== undefined) tensors.push(bias);
   }
-  return { artifact: { modelJson: { ...artifact.modelJson, modelTopology: topology }, tensors }, folded, decisions, rewritten };
+  return {
+    artifact: { modelJson: { ...artifact.modelJson, modelTopology: topology }, tensors },
+    folded,
+    decisions,
+    rewritten,
+  };
 }

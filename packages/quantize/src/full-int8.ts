@@ -5,7 +5,12 @@
  * model.json `modelfleet` metadata, so evaluate can simulate integer inference from the artifact alone.
  * theta3 marks the input and output as uint8 (integer I/O, as TPUs and microcontrollers need).
  */
-import { type ActivationRanges, type AffineQuantParams, type ModelArtifact, listLayers } from '@modelfleet/model-format';
+import {
+  type ActivationRanges,
+  type AffineQuantParams,
+  type ModelArtifact,
+  listLayers,
+} from '@modelfleet/model-format';
 import { QuantizeInvalidArgument, QuantizeRangesMissing } from './errors.js';
 import { perChannelChoice } from './quantizers.js';
 import { roundHalfAwayFromZero } from './rounding.js';
@@ -22,7 +27,10 @@ export interface FullInt8Options extends QuantizeOptions {
  * (max - min) / 255, zero point = the integer nearest where 0 falls (half away from zero), clamped.
  * Matches evaluate's `affineParams`, which the simulation uses.
  */
-export function affineActivationParams(range: { min: number; max: number }, dtype: 'int8' | 'uint8'): AffineQuantParams {
+export function affineActivationParams(
+  range: { min: number; max: number },
+  dtype: 'int8' | 'uint8',
+): AffineQuantParams {
   if (!Number.isFinite(range.min) || !Number.isFinite(range.max) || range.min > range.max)
     throw new QuantizeInvalidArgument(`activation range [${range.min}, ${range.max}]`);
   const qmin = dtype === 'int8' ? -128 : 0;
@@ -43,7 +51,9 @@ function softmaxParams(dtype: 'int8' | 'uint8'): AffineQuantParams {
 function outputLayerOf(artifact: ModelArtifact): { name: string; softmax: boolean } | undefined {
   const layers = listLayers(artifact.modelJson.modelTopology);
   const config = (artifact.modelJson.modelTopology['config'] ?? {}) as Record<string, unknown>;
-  const declared = Array.isArray(config['output_layers']) ? (config['output_layers'][0] as unknown[] | undefined)?.[0] : undefined;
+  const declared = Array.isArray(config['output_layers'])
+    ? (config['output_layers'][0] as unknown[] | undefined)?.[0]
+    : undefined;
   const layer = typeof declared === 'string' ? layers.find((l) => l.name === declared) : layers[layers.length - 1];
   if (layer === undefined) return undefined;
   return { name: layer.name, softmax: layer.className === 'Softmax' || layer.config['activation'] === 'softmax' };
@@ -54,9 +64,14 @@ function outputLayerOf(artifact: ModelArtifact): { name: string; softmax: boolea
  * outputs what the batch norm did, so it takes the batch norm's range; ranges of layers the model no
  * longer has are dropped.
  */
-export function rangesAfterFolding(ranges: ActivationRanges, folded: ReadonlyMap<string, string>, layerNames: ReadonlySet<string>): ActivationRanges {
+export function rangesAfterFolding(
+  ranges: ActivationRanges,
+  folded: ReadonlyMap<string, string>,
+  layerNames: ReadonlySet<string>,
+): ActivationRanges {
   const layers: Record<string, { min: number; max: number }> = {};
-  for (const [name, range] of Object.entries(ranges.layers)) if (layerNames.has(name) && !layers[name]) layers[name] = range;
+  for (const [name, range] of Object.entries(ranges.layers))
+    if (layerNames.has(name) && !layers[name]) layers[name] = range;
   for (const [bn, producer] of folded) {
     const range = ranges.layers[bn];
     if (range !== undefined) layers[producer] = range;
@@ -68,17 +83,23 @@ export function quantizeFullInt8(artifact: ModelArtifact, options: FullInt8Optio
   const integerIo = options.integerIo === true;
   const variant = integerIo ? 'theta3' : 'theta2';
   const { ranges } = options;
-  if (ranges === undefined || ranges.layers === undefined || ranges.input === undefined) throw new QuantizeRangesMissing(variant);
+  if (ranges === undefined || ranges.layers === undefined || ranges.input === undefined)
+    throw new QuantizeRangesMissing(variant);
   const ioType = integerIo ? 'uint8' : 'int8';
   const inputQuantization = { ...affineActivationParams(ranges.input, ioType), integerInput: integerIo };
   return transformWeights(artifact, variant, options, perChannelChoice, (folded, model) => {
     const layerNames = new Set(listLayers(model.modelJson.modelTopology).map((l) => l.name));
     const stored = rangesAfterFolding(ranges, folded, layerNames);
     const activationQuantization: Record<string, AffineQuantParams> = {};
-    for (const [name, range] of Object.entries(stored.layers)) activationQuantization[name] = affineActivationParams(range, 'int8');
+    for (const [name, range] of Object.entries(stored.layers))
+      activationQuantization[name] = affineActivationParams(range, 'int8');
     const output = outputLayerOf(model);
     const outputRange = output === undefined ? undefined : stored.layers[output.name];
-    const outputParams = output?.softmax ? softmaxParams(ioType) : outputRange !== undefined ? affineActivationParams(outputRange, ioType) : undefined;
+    const outputParams = output?.softmax
+      ? softmaxParams(ioType)
+      : outputRange !== undefined
+        ? affineActivationParams(outputRange, ioType)
+        : undefined;
     return {
       activationRanges: stored,
       activationQuantization,
@@ -89,6 +110,9 @@ export function quantizeFullInt8(artifact: ModelArtifact, options: FullInt8Optio
 }
 
 /** theta3: theta2 with integer (uint8) input and output. */
-export function quantizeFullInt8IntegerIo(artifact: ModelArtifact, options: Omit<FullInt8Options, 'integerIo'>): ModelArtifact {
+export function quantizeFullInt8IntegerIo(
+  artifact: ModelArtifact,
+  options: Omit<FullInt8Options, 'integerIo'>,
+): ModelArtifact {
   return quantizeFullInt8(artifact, { ...options, integerIo: true });
 }

@@ -28,7 +28,12 @@ export {
   quantizeFloat16,
   quantizePerChannelInt8,
 } from './quantizers.js';
-export { type FullInt8Options, affineActivationParams, quantizeFullInt8, quantizeFullInt8IntegerIo } from './full-int8.js';
+export {
+  type FullInt8Options,
+  affineActivationParams,
+  quantizeFullInt8,
+  quantizeFullInt8IntegerIo,
+} from './full-int8.js';
 export { type CandidateVariant, candidateById, candidateSet, pruneRansVariant } from './candidates.js';
 export { type PerChannelInt8, quantizeSymmetricPerChannel } from './per-channel-int8.js';
 export { type AffineUint8, quantizeAffineUint8 } from './affine-uint8.js';

@@ -30,7 +30,10 @@ describe('k-means palette', () => {
 
   it('beats a uniform 16-level grid and improves with 256 entries', () => {
     const { centroids, indices } = kmeans1d(values, 16);
-    const clustered = mse(values, Array.from(indices, (k) => centroids[k]!));
+    const clustered = mse(
+      values,
+      Array.from(indices, (k) => centroids[k]!),
+    );
     let lo = Infinity;
     let hi = -Infinity;
     for (const v of values) {
@@ -38,10 +41,18 @@ describe('k-means palette', () => {
       hi = Math.max(hi, v);
     }
     const step = (hi - lo) / 15;
-    const uniform = mse(values, Array.from(values, (v) => lo + Math.round((v - lo) / step) * step));
+    const uniform = mse(
+      values,
+      Array.from(values, (v) => lo + Math.round((v - lo) / step) * step),
+    );
     expect(clustered).toBeLessThan(uniform * 0.5);
     const fine = kmeans1d(values, 256);
-    expect(mse(values, Array.from(fine.indices, (k) => fine.centroids[k]!))).toBeLessThan(clustered / 50);
+    expect(
+      mse(
+        values,
+        Array.from(fine.indices, (k) => fine.centroids[k]!),
+      ),
+    ).toBeLessThan(clustered / 50);
   });
 });
 
@@ -52,8 +63,16 @@ describe('magnitude pruning + rANS', () => {
     const pruned = pruneByMagnitude(values, 0.3);
     const zeroed = Array.from(pruned).filter((v, i) => v === 0 && values[i] !== 0).length;
     expect(zeroed).toBe(300);
-    const largestZeroed = Math.max(...Array.from(values).filter((_, i) => pruned[i] === 0).map(Math.abs));
-    const smallestKept = Math.min(...Array.from(pruned).filter((v) => v !== 0).map(Math.abs));
+    const largestZeroed = Math.max(
+      ...Array.from(values)
+        .filter((_, i) => pruned[i] === 0)
+        .map(Math.abs),
+    );
+    const smallestKept = Math.min(
+      ...Array.from(pruned)
+        .filter((v) => v !== 0)
+        .map(Math.abs),
+    );
     expect(largestZeroed).toBeLessThanOrEqual(smallestKept);
     // ties at the threshold are broken by position, still exactly floor(s * n)
     expect(pruneByMagnitude(new Float32Array(10).fill(0.5), 0.45).filter((v) => v === 0).length).toBe(4);
@@ -69,7 +88,10 @@ describe('magnitude pruning + rANS', () => {
     // same int8 grid as per-channel int8 of the pruned values, symbol for symbol
     const original = decodeTensor(source.tensors[0]!);
     const pruned = pruneByMagnitude(original, 0.5);
-    const reference = quantizePerChannelInt8({ ...source, tensors: [{ ...source.tensors[0]!, bytes: new Uint8Array(pruned.buffer) }, source.tensors[1]!] });
+    const reference = quantizePerChannelInt8({
+      ...source,
+      tensors: [{ ...source.tensors[0]!, bytes: new Uint8Array(pruned.buffer) }, source.tensors[1]!],
+    });
     expect(Array.from(q)).toEqual(Array.from(int8Symbols(reference.tensors[0]!)));
     expect(Array.from(decodeTensor(coded))).toEqual(Array.from(decodeTensor(reference.tensors[0]!)));
     // and it is much smaller than plain int8

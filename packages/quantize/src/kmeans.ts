@@ -44,7 +44,8 @@ function lloyd(data: Sorted, centroids: Float64Array, maxIterations: number): nu
   const assign = (): void => {
     starts[0] = 0;
     starts[k] = n;
-    for (let j = 1; j < k; j++) starts[j] = Math.max(starts[j - 1]!, lowerBound(sorted, (centroids[j - 1]! + centroids[j]!) / 2));
+    for (let j = 1; j < k; j++)
+      starts[j] = Math.max(starts[j - 1]!, lowerBound(sorted, (centroids[j - 1]! + centroids[j]!) / 2));
   };
   for (let iteration = 0; iteration < maxIterations; iteration++) {
     assign();

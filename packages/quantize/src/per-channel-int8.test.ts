@@ -14,7 +14,10 @@ describe('per-channel symmetric int8', () => {
     const shape = [3, 3, 4, 6];
     const c = 6;
     // channel k spans 10^-3 .. 10^2
-    const values = Float32Array.from({ length: elementCount(shape) }, (_, i) => (random() * 2 - 1) * 10 ** ((i % c) - 3));
+    const values = Float32Array.from(
+      { length: elementCount(shape) },
+      (_, i) => (random() * 2 - 1) * 10 ** ((i % c) - 3),
+    );
     const { scales, q } = quantizeSymmetricPerChannel(values, shape, 3);
     expect(scales.length).toBe(c);
     const maxAbs = new Float64Array(c);
@@ -45,7 +48,9 @@ describe('per-channel symmetric int8', () => {
     original.forEach((v, i) => expect(Math.abs(decoded[i]! - v)).toBeLessThanOrEqual(scales[i % 8]! / 2 + ulpSlack(v)));
     const smallChannel = Array.from(original).filter((_, i) => i % 8 === 0);
     const perTensor = quantizeAffineUint8(original);
-    const smallChannelPerTensor = smallChannel.map((v) => Math.round((v - perTensor.min) / perTensor.scale) * perTensor.scale + perTensor.min);
+    const smallChannelPerTensor = smallChannel.map(
+      (v) => Math.round((v - perTensor.min) / perTensor.scale) * perTensor.scale + perTensor.min,
+    );
     expect(smallChannelPerTensor.every((v) => Math.abs(v) < 1e-6)).toBe(true); // the study's failure
     const smallDecoded = Array.from(decoded).filter((_, i) => i % 8 === 0);
     expect(smallDecoded.some((v) => v !== 0)).toBe(true);
@@ -69,7 +74,9 @@ describe('theta1 per-tensor uint8', () => {
       if (t.encoding.kind !== 'affine') continue;
       const { scale } = t.encoding;
       const original = decodeTensor(source.tensors.find((x) => x.name === t.name)!);
-      decodeTensor(t).forEach((v, i) => expect(Math.abs(v - original[i]!)).toBeLessThanOrEqual(scale / 2 + ulpSlack(v) + 1e-12));
+      decodeTensor(t).forEach((v, i) =>
+        expect(Math.abs(v - original[i]!)).toBeLessThanOrEqual(scale / 2 + ulpSlack(v) + 1e-12),
+      );
       const zero = Math.round(-t.encoding.min / scale);
       expect(Math.fround(zero * scale + t.encoding.min)).toBe(0);
     }

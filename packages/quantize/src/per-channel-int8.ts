@@ -11,7 +11,11 @@ export interface PerChannelInt8 {
   readonly q: Int8Array;
 }
 
-export function quantizeSymmetricPerChannel(values: Float32Array, shape: readonly number[], axis: number): PerChannelInt8 {
+export function quantizeSymmetricPerChannel(
+  values: Float32Array,
+  shape: readonly number[],
+  axis: number,
+): PerChannelInt8 {
   const c = channelCount(shape, axis);
   const maxAbs = new Float64Array(c);
   for (let i = 0; i < values.length; i++) {

@@ -35,7 +35,10 @@ export function quantizeDynamicRangeUint8(artifact: ModelArtifact, options: Quan
   return transformWeights(artifact, 'theta1', options, (plan) => {
     const t = plan.tensor;
     const { scale, min, q } = quantizeAffineUint8(decodeTensor(t));
-    return { record: packAffine(t.name, t.shape, { bits: 8, scale, min }, q), reason: `${plan.role}: uint8 affine, one range per tensor (stock TF.js)` };
+    return {
+      record: packAffine(t.name, t.shape, { bits: 8, scale, min }, q),
+      reason: `${plan.role}: uint8 affine, one range per tensor (stock TF.js)`,
+    };
   });
 }
 
@@ -74,19 +77,31 @@ export interface ClusterOptions extends QuantizeOptions {
  * MobileNet's weights, get per-channel int8 instead; both choices are recorded per tensor.
  */
 export function clusterWeights(artifact: ModelArtifact, options: ClusterOptions): ModelArtifact {
-  if (options.entries !== 16 && options.entries !== 256) throw new QuantizeInvalidArgument(`entries ${String(options.entries)} (16 or 256)`);
+  if (options.entries !== 16 && options.entries !== 256)
+    throw new QuantizeInvalidArgument(`entries ${String(options.entries)} (16 or 256)`);
   const bits = options.entries === 16 ? 4 : 8;
   return transformWeights(artifact, `palette${options.entries}`, { foldBatchNorm: false, ...options }, (plan) => {
     const t = plan.tensor;
     if (plan.role === 'depthwise-kernel') {
       const choice = perChannelChoice(plan);
-      return 'record' in choice ? { record: choice.record, reason: `${choice.reason}; one palette per tensor cannot span depthwise channel scales` } : choice;
+      return 'record' in choice
+        ? {
+            record: choice.record,
+            reason: `${choice.reason}; one palette per tensor cannot span depthwise channel scales`,
+          }
+        : choice;
     }
     const values = decodeTensor(t);
     const encodedBytes = options.entries * 4 + Math.ceil((values.length * bits) / 8);
-    if (encodedBytes >= t.bytes.length) return { keepReason: `palette of ${options.entries} would take ${encodedBytes} bytes, not less than ${t.bytes.length}` };
+    if (encodedBytes >= t.bytes.length)
+      return {
+        keepReason: `palette of ${options.entries} would take ${encodedBytes} bytes, not less than ${t.bytes.length}`,
+      };
     const { centroids, indices } = kmeans1d(values, options.entries);
-    return { record: packPalette(t.name, t.shape, bits, centroids, indices), reason: `${plan.role}: k-means palette of ${options.entries}, ${bits}-bit indices` };
+    return {
+      record: packPalette(t.name, t.shape, bits, centroids, indices),
+      reason: `${plan.role}: k-means palette of ${options.entries}, ${bits}-bit indices`,
+    };
   });
 }
 
@@ -119,6 +134,9 @@ export function pruneAndEntropyCode(artifact: ModelArtifact, options: PruneOptio
       : plan.role === 'depthwise-kernel'
         ? 'depthwise: not pruned'
         : `small (${values.length} < ${MIN_PRUNED_ELEMENTS} values): not pruned`;
-    return { record, reason: `${plan.role}: ${why}, per-channel int8 along axis ${plan.channelAxis}, rANS coded (${record.bytes.length} bytes)` };
+    return {
+      record,
+      reason: `${plan.role}: ${why}, per-channel int8 along axis ${plan.channelAxis}, rANS coded (${record.bytes.length} bytes)`,
+    };
   });
 }

@@ -16,14 +16,22 @@ describe('stock encodings written by the quantizers', () => {
     it(`${id}: tf.io.decodeWeights and tf.loadLayersModel see exactly our decoded values`, async () => {
       const out = quantize(await artifactOf(buildTinyModel('functional')));
       const written = writeArtifact(out);
-      const json = JSON.parse(written.modelJson) as { modelTopology: object; weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[] };
+      const json = JSON.parse(written.modelJson) as {
+        modelTopology: object;
+        weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[];
+      };
       const specs = json.weightsManifest[0]!.weights;
       expect(specs.some((s) => s.quantization?.dtype === (id === 'theta1' ? 'uint8' : 'float16'))).toBe(true);
       const data = [...written.shards.values()][0]!;
       const stock = tf.io.decodeWeights(data.slice().buffer, specs);
       for (const t of out.tensors) expect(Array.from(stock[t.name]!.dataSync())).toEqual(Array.from(decodeTensor(t)));
-      const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData: data.slice().buffer }));
-      for (const w of model.weights) expect(Array.from(w.read().dataSync())).toEqual(Array.from(decodeTensor(out.tensors.find((t) => t.name === w.originalName)!)));
+      const model = await tf.loadLayersModel(
+        tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData: data.slice().buffer }),
+      );
+      for (const w of model.weights)
+        expect(Array.from(w.read().dataSync())).toEqual(
+          Array.from(decodeTensor(out.tensors.find((t) => t.name === w.originalName)!)),
+        );
     });
   }
 });

@@ -17,7 +17,14 @@ export interface QuantizeOptions {
 export type TensorChoice = { readonly record: TensorRecord; readonly reason: string } | { readonly keepReason: string };
 
 /** Metadata fields that describe one quantization; a new variant must not inherit its parent's. */
-const VARIANT_FIELDS = ['variant', 'decisions', 'activationRanges', 'activationQuantization', 'inputQuantization', 'outputQuantization'];
+const VARIANT_FIELDS = [
+  'variant',
+  'decisions',
+  'activationRanges',
+  'activationQuantization',
+  'inputQuantization',
+  'outputQuantization',
+];
 
 export function transformWeights(
   artifact: ModelArtifact,
@@ -44,12 +51,22 @@ export function transformWeights(
       layerClass: plan.layerClass,
       action: 'record' in choice ? 'quantized' : foldNote !== undefined ? 'rewritten' : 'kept',
       encoding: record.encoding.kind,
-      reason: [foldNote, 'record' in choice ? choice.reason : choice.keepReason].filter((x) => x !== undefined).join('; '),
+      reason: [foldNote, 'record' in choice ? choice.reason : choice.keepReason]
+        .filter((x) => x !== undefined)
+        .join('; '),
     });
     return record;
   });
-  const inherited = Object.fromEntries(Object.entries(artifact.modelJson.modelfleet ?? {}).filter(([key]) => !VARIANT_FIELDS.includes(key)));
-  const modelfleet: ModelfleetMetadata = { ...inherited, ...metadata(fold?.folded ?? new Map(), source), version: 1, variant, decisions };
+  const inherited = Object.fromEntries(
+    Object.entries(artifact.modelJson.modelfleet ?? {}).filter(([key]) => !VARIANT_FIELDS.includes(key)),
+  );
+  const modelfleet: ModelfleetMetadata = {
+    ...inherited,
+    ...metadata(fold?.folded ?? new Map(), source),
+    version: 1,
+    variant,
+    decisions,
+  };
   return { modelJson: { ...source.modelJson, modelfleet }, tensors };
 }
 

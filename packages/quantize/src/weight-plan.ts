@@ -8,7 +8,13 @@
  *   are per-channel vectors, small next to the kernels;
  * - kernels under TINY_KERNEL_ELEMENTS stay float32: too small to pay for the encoding's side data.
  */
-import { type ModelArtifact, type TensorRecord, type WeightRole, expectedWeights, listLayers } from '@modelfleet/model-format';
+import {
+  type ModelArtifact,
+  type TensorRecord,
+  type WeightRole,
+  expectedWeights,
+  listLayers,
+} from '@modelfleet/model-format';
 
 export const TINY_KERNEL_ELEMENTS = 32;
 
@@ -48,7 +54,8 @@ export function channelAxisOf(role: WeightRole, shape: readonly number[]): numbe
 export function planWeights(artifact: ModelArtifact, skip: ReadonlySet<string> = new Set()): TensorPlan[] {
   const roles = new Map<string, { layer: string; layerClass: string; role: WeightRole }>();
   for (const layer of listLayers(artifact.modelJson.modelTopology))
-    for (const w of expectedWeights(layer)) roles.set(`${layer.name}/${w.param}`, { layer: layer.name, layerClass: layer.className, role: w.role });
+    for (const w of expectedWeights(layer))
+      roles.set(`${layer.name}/${w.param}`, { layer: layer.name, layerClass: layer.className, role: w.role });
   return artifact.tensors.map((tensor) => {
     const known = roles.get(tensor.name) ?? { layer: '', layerClass: 'unknown', role: 'bias' as const };
     const elements = tensor.shape.reduce((a, b) => a * b, 1);
@@ -56,7 +63,8 @@ export function planWeights(artifact: ModelArtifact, skip: ReadonlySet<string> =
     if (skip.has(tensor.name)) keepReason = 'left alone as the caller asked';
     else if (tensor.dtype !== 'float32') keepReason = `${tensor.dtype} weight: not a float`;
     else if (!KERNEL_ROLES.has(known.role)) keepReason = KEEP_REASONS[known.role] ?? 'not a kernel';
-    else if (elements < TINY_KERNEL_ELEMENTS) keepReason = `tiny kernel (${elements} < ${TINY_KERNEL_ELEMENTS} values), kept float32`;
+    else if (elements < TINY_KERNEL_ELEMENTS)
+      keepReason = `tiny kernel (${elements} < ${TINY_KERNEL_ELEMENTS} values), kept float32`;
     return {
       tensor,
       layer: known.layer,

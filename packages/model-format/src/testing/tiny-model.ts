@@ -13,18 +13,49 @@ export async function useCpuBackend(): Promise<typeof tf> {
 export function buildTinyMobileNet(seed = 1): tf.Sequential {
   const init = (s: number) => tf.initializers.randomNormal({ mean: 0, stddev: 0.3, seed: seed * 100 + s });
   const model = tf.sequential();
-  model.add(tf.layers.conv2d({ inputShape: [8, 8, 3], filters: 8, kernelSize: 3, strides: 2, padding: 'same', useBias: false, kernelInitializer: init(1), name: 'conv1' }));
-  model.add(tf.layers.batchNormalization({ name: 'conv1_bn', gammaInitializer: 'ones', movingVarianceInitializer: 'ones' }));
+  model.add(
+    tf.layers.conv2d({
+      inputShape: [8, 8, 3],
+      filters: 8,
+      kernelSize: 3,
+      strides: 2,
+      padding: 'same',
+      useBias: false,
+      kernelInitializer: init(1),
+      name: 'conv1',
+    }),
+  );
+  model.add(
+    tf.layers.batchNormalization({ name: 'conv1_bn', gammaInitializer: 'ones', movingVarianceInitializer: 'ones' }),
+  );
   model.add(tf.layers.reLU({ maxValue: 6, name: 'conv1_relu' }));
-  model.add(tf.layers.depthwiseConv2d({ kernelSize: 3, padding: 'same', useBias: false, depthwiseInitializer: init(2), name: 'conv_dw_1' }));
+  model.add(
+    tf.layers.depthwiseConv2d({
+      kernelSize: 3,
+      padding: 'same',
+      useBias: false,
+      depthwiseInitializer: init(2),
+      name: 'conv_dw_1',
+    }),
+  );
   model.add(tf.layers.batchNormalization({ name: 'conv_dw_1_bn' }));
   model.add(tf.layers.reLU({ maxValue: 6, name: 'conv_dw_1_relu' }));
-  model.add(tf.layers.conv2d({ filters: 16, kernelSize: 1, useBias: false, kernelInitializer: init(3), name: 'conv_pw_1' }));
+  model.add(
+    tf.layers.conv2d({ filters: 16, kernelSize: 1, useBias: false, kernelInitializer: init(3), name: 'conv_pw_1' }),
+  );
   model.add(tf.layers.batchNormalization({ name: 'conv_pw_1_bn' }));
   model.add(tf.layers.reLU({ maxValue: 6, name: 'conv_pw_1_relu' }));
   model.add(tf.layers.globalAveragePooling2d({ name: 'global_pool' }));
   model.add(tf.layers.dropout({ rate: 0.1, name: 'dropout' }));
-  model.add(tf.layers.dense({ units: 5, activation: 'softmax', kernelInitializer: init(4), biasInitializer: init(5), name: 'predictions' }));
+  model.add(
+    tf.layers.dense({
+      units: 5,
+      activation: 'softmax',
+      kernelInitializer: init(4),
+      biasInitializer: init(5),
+      name: 'predictions',
+    }),
+  );
   return model;
 }
 
@@ -37,7 +68,8 @@ export async function savedFiles(model: tf.LayersModel): Promise<Map<string, Uin
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
     }),
   );
-  if (saved === undefined || saved.weightSpecs === undefined || !(saved.weightData instanceof ArrayBuffer)) throw new Error('save failed');
+  if (saved === undefined || saved.weightSpecs === undefined || !(saved.weightData instanceof ArrayBuffer))
+    throw new Error('save failed');
   const modelJson = {
     modelTopology: saved.modelTopology,
     format: saved.format,
@@ -52,8 +84,14 @@ export async function savedFiles(model: tf.LayersModel): Promise<Map<string, Uin
 }
 
 /** Stock TF.js loading of written files (model.json + shards) from memory. */
-export async function loadWithStockTfjs(modelJsonText: string, shards: Map<string, Uint8Array>): Promise<tf.LayersModel> {
-  const json = JSON.parse(modelJsonText) as { modelTopology: object; weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] };
+export async function loadWithStockTfjs(
+  modelJsonText: string,
+  shards: Map<string, Uint8Array>,
+): Promise<tf.LayersModel> {
+  const json = JSON.parse(modelJsonText) as {
+    modelTopology: object;
+    weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+  };
   const specs = json.weightsManifest.flatMap((g) => g.weights);
   const parts = json.weightsManifest.flatMap((g) => g.paths.map((p) => shards.get(p)!));
   const total = parts.reduce((s, p) => s + p.length, 0);
@@ -63,5 +101,7 @@ export async function loadWithStockTfjs(modelJsonText: string, shards: Map<strin
     data.set(p, offset);
     offset += p.length;
   }
-  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData: data.buffer }));
+  return tf.loadLayersModel(
+    tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData: data.buffer }),
+  );
 }

@@ -29,13 +29,38 @@ export function syntheticMobileNet(seed = 1): ModelArtifact {
     config: {
       name: 'synthetic',
       layers: [
-        layer('Conv2D', { name: 'conv1', filters: c1, kernel_size: [3, 3], strides: [2, 2], padding: 'same', use_bias: false, activation: 'linear', batch_input_shape: [null, 16, 16, 3], dtype: 'float32' }),
+        layer('Conv2D', {
+          name: 'conv1',
+          filters: c1,
+          kernel_size: [3, 3],
+          strides: [2, 2],
+          padding: 'same',
+          use_bias: false,
+          activation: 'linear',
+          batch_input_shape: [null, 16, 16, 3],
+          dtype: 'float32',
+        }),
         layer('BatchNormalization', { name: 'conv1_bn', axis: -1, epsilon: 0.001, center: true, scale: true }),
         layer('ReLU', { name: 'conv1_relu', max_value: 6 }),
-        layer('DepthwiseConv2D', { name: 'conv_dw_1', kernel_size: [3, 3], depth_multiplier: 1, padding: 'same', use_bias: false, activation: 'linear' }),
+        layer('DepthwiseConv2D', {
+          name: 'conv_dw_1',
+          kernel_size: [3, 3],
+          depth_multiplier: 1,
+          padding: 'same',
+          use_bias: false,
+          activation: 'linear',
+        }),
         layer('BatchNormalization', { name: 'conv_dw_1_bn', axis: -1, epsilon: 0.001, center: true, scale: true }),
         layer('ReLU', { name: 'conv_dw_1_relu', max_value: 6 }),
-        layer('Conv2D', { name: 'conv_pw_1', filters: c2, kernel_size: [1, 1], strides: [1, 1], padding: 'same', use_bias: false, activation: 'linear' }),
+        layer('Conv2D', {
+          name: 'conv_pw_1',
+          filters: c2,
+          kernel_size: [1, 1],
+          strides: [1, 1],
+          padding: 'same',
+          use_bias: false,
+          activation: 'linear',
+        }),
         layer('BatchNormalization', { name: 'conv_pw_1_bn', axis: -1, epsilon: 0.001, center: true, scale: true }),
         layer('ReLU', { name: 'conv_pw_1_relu', max_value: 6 }),
         layer('GlobalAveragePooling2D', { name: 'global_pool' }),
@@ -46,7 +71,11 @@ export function syntheticMobileNet(seed = 1): ModelArtifact {
     backend: 'tensor_flow.js',
   };
   const tensor = (name: string, shape: number[], value: (i: number) => number): TensorRecord =>
-    packFloat32(name, shape, Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => value(i)));
+    packFloat32(
+      name,
+      shape,
+      Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => value(i)),
+    );
   const bn = (name: string, c: number): TensorRecord[] => [
     tensor(`${name}/gamma`, [c], () => 0.5 + random()),
     tensor(`${name}/beta`, [c], () => gaussian(random) * 0.1),
@@ -65,7 +94,10 @@ export function syntheticMobileNet(seed = 1): ModelArtifact {
     tensor('predictions/kernel', [c2, classes], () => gaussian(random) * 0.2),
     tensor('predictions/bias', [classes], () => gaussian(random) * 0.05),
   ];
-  return { modelJson: { format: 'layers-model', modelTopology: topology, generatedBy: 'quantize tests', convertedBy: null }, tensors };
+  return {
+    modelJson: { format: 'layers-model', modelTopology: topology, generatedBy: 'quantize tests', convertedBy: null },
+    tensors,
+  };
 }
 
 /** A larger single kernel for size and pruning tests: a Dense 256 -> 64 classifier. */
@@ -73,11 +105,19 @@ export function syntheticDense(seed = 2, inputs = 256, units = 64): ModelArtifac
   const random = seededRandom(seed);
   const topology = {
     class_name: 'Sequential',
-    config: { name: 'dense_only', layers: [layer('Dense', { name: 'fc', units, use_bias: true, activation: 'linear', batch_input_shape: [null, inputs] })] },
+    config: {
+      name: 'dense_only',
+      layers: [
+        layer('Dense', { name: 'fc', units, use_bias: true, activation: 'linear', batch_input_shape: [null, inputs] }),
+      ],
+    },
   };
   const kernel = Float32Array.from({ length: inputs * units }, () => gaussian(random) * 0.1);
   return {
     modelJson: { format: 'layers-model', modelTopology: topology },
-    tensors: [packFloat32('fc/kernel', [inputs, units], kernel), packFloat32('fc/bias', [units], new Float32Array(units).fill(0.01))],
+    tensors: [
+      packFloat32('fc/kernel', [inputs, units], kernel),
+      packFloat32('fc/bias', [units], new Float32Array(units).fill(0.01)),
+    ],
   };
 }

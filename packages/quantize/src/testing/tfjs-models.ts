@@ -8,13 +8,34 @@ export { tf };
 export function buildTinyModel(kind: 'functional' | 'sequential', seed = 3): tf.LayersModel {
   const init = (s: number) => tf.initializers.randomNormal({ mean: 0, stddev: 0.4, seed: seed * 10 + s });
   const layers = [
-    tf.layers.conv2d({ filters: 8, kernelSize: 3, strides: 2, padding: 'same', useBias: false, kernelInitializer: init(1), name: 'conv1' }),
+    tf.layers.conv2d({
+      filters: 8,
+      kernelSize: 3,
+      strides: 2,
+      padding: 'same',
+      useBias: false,
+      kernelInitializer: init(1),
+      name: 'conv1',
+    }),
     tf.layers.batchNormalization({ name: 'conv1_bn' }),
     tf.layers.reLU({ maxValue: 6, name: 'conv1_relu' }),
-    tf.layers.depthwiseConv2d({ kernelSize: 3, padding: 'same', useBias: false, depthwiseInitializer: init(2), name: 'conv_dw_1' }),
+    tf.layers.depthwiseConv2d({
+      kernelSize: 3,
+      padding: 'same',
+      useBias: false,
+      depthwiseInitializer: init(2),
+      name: 'conv_dw_1',
+    }),
     tf.layers.batchNormalization({ name: 'conv_dw_1_bn' }),
     tf.layers.reLU({ maxValue: 6, name: 'conv_dw_1_relu' }),
-    tf.layers.conv2d({ filters: 48, kernelSize: 1, useBias: true, kernelInitializer: init(3), biasInitializer: init(4), name: 'conv_pw_1' }),
+    tf.layers.conv2d({
+      filters: 48,
+      kernelSize: 1,
+      useBias: true,
+      kernelInitializer: init(3),
+      biasInitializer: init(4),
+      name: 'conv_pw_1',
+    }),
     tf.layers.batchNormalization({ name: 'conv_pw_1_bn' }),
     tf.layers.reLU({ maxValue: 6, name: 'conv_pw_1_relu' }),
     tf.layers.globalAveragePooling2d({ name: 'global_pool' }),
@@ -58,6 +79,17 @@ export async function artifactOf(model: tf.LayersModel): Promise<ModelArtifact> 
     }),
   );
   if (saved?.weightSpecs === undefined || !(saved.weightData instanceof ArrayBuffer)) throw new Error('save failed');
-  const json = { modelTopology: saved.modelTopology, format: saved.format, generatedBy: saved.generatedBy, convertedBy: saved.convertedBy, weightsManifest: [{ paths: ['w.bin'], weights: saved.weightSpecs }] };
-  return readArtifact(new Map([['model.json', new TextEncoder().encode(JSON.stringify(json))], ['w.bin', new Uint8Array(saved.weightData)]]));
+  const json = {
+    modelTopology: saved.modelTopology,
+    format: saved.format,
+    generatedBy: saved.generatedBy,
+    convertedBy: saved.convertedBy,
+    weightsManifest: [{ paths: ['w.bin'], weights: saved.weightSpecs }],
+  };
+  return readArtifact(
+    new Map([
+      ['model.json', new TextEncoder().encode(JSON.stringify(json))],
+      ['w.bin', new Uint8Array(saved.weightData)],
+    ]),
+  );
 }
