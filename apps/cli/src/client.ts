@@ -97,12 +97,16 @@ function describeNetworkFailure(error: unknown): string {
   return String(cause);
 }
 
+/**
+ * An error answer we can show by its code. The server's handler gives every error an `MF_ERR_…` code; a
+ * proxy or a framework error that slipped past it may carry another code, still better shown than hidden.
+ */
 function isErrorResponse(value: unknown): value is ErrorResponse {
   return (
     value !== null &&
     typeof value === 'object' &&
     typeof (value as { code?: unknown }).code === 'string' &&
-    (value as { code: string }).code.startsWith('MF_ERR_') &&
+    (value as { code: string }).code.length > 0 &&
     typeof (value as { message?: unknown }).message === 'string'
   );
 }

@@ -64,7 +64,8 @@ export function registerDatasetCommands(program: Command, context: CliContext): 
     .action(async (id: string, options: { line: string }, command: Command) => {
       const client = await connect(context, command);
       await client.deleteDataset(options.line, id);
-      if (wantsJson(command)) return printJson(context, { deleted: id });
+      // The API answers 204 without a body, so --json prints nothing: the exit code is the answer.
+      if (wantsJson(command)) return;
       context.stdout.write(`deleted dataset ${id} of ${options.line}\n`);
     });
 }

@@ -18,11 +18,11 @@ function percentOf(done: number, total: number): number {
   return total > 0 ? Math.min(100, Math.floor((done / total) * 100)) : 100;
 }
 
-/** "upload [#####---]  42%  4.2 MiB / 10.0 MiB  3.1 MiB/s" (rate only when time has passed). */
+/** "upload [#####---]  42%  4.2 MiB / 10.0 MiB  3.1 MiB/s" (the rate once half a second has passed: before, it is noise). */
 export function renderUploadProgress(sentBytes: number, totalBytes: number, elapsedMs?: number): string {
   const percent = percentOf(sentBytes, totalBytes);
   const rate =
-    elapsedMs !== undefined && elapsedMs > 0 ? `  ${formatBytes(Math.round((sentBytes * 1000) / elapsedMs))}/s` : '';
+    elapsedMs !== undefined && elapsedMs >= 500 ? `  ${formatBytes(Math.round((sentBytes * 1000) / elapsedMs))}/s` : '';
   return `upload ${renderProgressBar(sentBytes / Math.max(1, totalBytes))} ${String(percent).padStart(3)}%  ${formatBytes(sentBytes)} / ${formatBytes(totalBytes)}${rate}`;
 }
 

@@ -3,6 +3,7 @@ import { candidate, captureOutput, modelVersion } from '../testing/fixtures.js';
 import { renderCandidateTable, renderVersionReport } from './candidates.js';
 import { formatBytes } from './format.js';
 import { createJobProgress, createUploadProgress, renderProgressBar, renderUploadProgress } from './progress.js';
+import { describePreprocessing } from './resources.js';
 import { renderTable } from './table.js';
 
 describe('renderTable', () => {
@@ -26,6 +27,13 @@ describe('formatBytes', () => {
     expect(formatBytes(512)).toBe('512 B');
     expect(formatBytes(1536)).toBe('1.5 KiB');
     expect(formatBytes(10 * 1024 * 1024)).toBe('10.0 MiB');
+  });
+});
+
+describe('describePreprocessing', () => {
+  it('writes the pixel transform the way a person reads it', () => {
+    expect(describePreprocessing(1 / 127.5, -1)).toBe('x * 0.00784314 - 1');
+    expect(describePreprocessing(1 / 255, 0)).toBe('x * 0.00392157 + 0');
   });
 });
 
@@ -102,6 +110,10 @@ describe('progress', () => {
     expect(renderUploadProgress(5 * 1024 * 1024, 10 * 1024 * 1024, 2000)).toBe(
       'upload [############------------]  50%  5.0 MiB / 10.0 MiB  2.5 MiB/s',
     );
+  });
+
+  it('leaves the rate out during the first half second, where it is noise', () => {
+    expect(renderUploadProgress(151, 1000, 10)).toBe('upload [####--------------------]  15%  151 B / 1000 B');
   });
 
   it('prints one plain line per 10 % step when stderr is not a terminal', () => {

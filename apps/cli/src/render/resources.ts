@@ -7,6 +7,12 @@ function inputSize(line: ModelLine): string {
   return `${height}x${width}`;
 }
 
+/** "x * 0.00784314 - 1": what a device does to each pixel, in six significant digits. */
+export function describePreprocessing(scale: number, offset: number): string {
+  const number = (value: number): string => String(Number(value.toPrecision(6)));
+  return `x * ${number(scale)} ${offset < 0 ? '-' : '+'} ${number(Math.abs(offset))}`;
+}
+
 export function renderModelLineList(lines: readonly ModelLine[]): string {
   if (lines.length === 0) return 'no model lines yet; create one with `modelfleet models create`\n';
   return renderTable(
@@ -30,7 +36,7 @@ export function renderModelLine(line: ModelLine): string {
     ['id', line.id],
     ['created', formatTimestamp(line.createdAt)],
     ['input size', `${inputSize(line)} (height x width)`],
-    ['preprocessing', `x * ${preprocessing.scale} + ${preprocessing.offset}`],
+    ['preprocessing', describePreprocessing(preprocessing.scale, preprocessing.offset)],
     ['classes', preprocessing.classNames.join(', ')],
     ['variants', policy.variants.join(', ')],
     ['weights', `size ${policy.weights.size}, latency ${policy.weights.latency}, accuracy ${policy.weights.accuracy}`],

@@ -31,7 +31,7 @@ function fail(reply: FastifyReply, statusCode: number, code: string, message: st
  */
 export async function startStubApi(options: { line: ModelLine; release: Release }): Promise<StubApi> {
   const app = Fastify();
-  await app.register(multipart);
+  await app.register(multipart, { limits: { fileSize: 1024 * 1024 * 1024 } });
   const stub: StubApi = { app, url: '', calls: [], versionScript: [], release: options.release };
   let versionReads = 0;
 
