@@ -93,3 +93,30 @@ describe.skipIf(!hasRedis)('BullMQ worker close', () => {
     await queue.close();
   });
 });
+
+describe.skipIf(!hasRedis)('BullMQ lock renewal', () => {
+  const prefix = uniquePrefix('locks');
+  afterAll(() => removePrefix(prefix));
+
+  it('keeps the lock of a job whose CPU work outlasts the lock several times over', async () => {
+    const queue = await createBullMqQueue(catalog, { redisUrl: testRedisUrl, prefix });
+    const services: ContractServices = { attempts: new Map() };
+    // A 600 ms lock and 2 s of CPU: the lock survives only if it is renewed while the work runs.
+    const worker = await createBullMqWorker(catalog, {
+      redisUrl: testRedisUrl,
+      prefix,
+      services,
+      cpu: { size: 1 },
+      lockDurationMs: 600,
+    });
+    try {
+      const { jobId } = await queue.enqueue('test.spin', { ms: 2000 });
+      const job = await waitForJob(queue, jobId, { timeoutMs: 15_000 });
+      expect(job).toMatchObject({ state: 'completed', attemptsMade: 1 });
+      expect(services.attempts.get(jobId)).toHaveLength(1);
+    } finally {
+      await worker.close();
+      await queue.close();
+    }
+  });
+});

@@ -27,6 +27,11 @@ export interface BullMqWorkerOptions<Services> {
   /** Start-up fails with MF_ERR_JOB_QUEUE_UNAVAILABLE when Redis does not answer in time; default 10 s. */
   connectTimeoutMs?: number;
   pingTimeoutMs?: number;
+  /**
+   * How long a job's lock lasts without renewal (BullMQ renews it every half of this); default
+   * BullMQ's 30 s. Renewal runs on the event loop, which is why CPU work belongs on `ctx.cpu`.
+   */
+  lockDurationMs?: number;
 }
 
 export interface JobWorker {
@@ -89,6 +94,7 @@ export async function createBullMqWorker<Catalog extends JobCatalog>(
     prefix: options.prefix ?? DEFAULT_PREFIX,
     concurrency: Math.max(1, options.concurrency ?? 1),
     name,
+    ...(options.lockDurationMs === undefined ? {} : { lockDuration: options.lockDurationMs }),
   });
   worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
   worker.on('active', (job) =>
