@@ -1,6 +1,9 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTestDatabase, postgresTestAvailability, type TestDatabase } from '../testing/index.js';
-import { diffDatabaseToSchema, diffMigrationsToSchema } from './schema-diff.js';
+import { defaultSchemaPath, diffDatabaseToSchema, diffMigrationsToSchema } from './schema-diff.js';
 
 const postgres = await postgresTestAvailability();
 const skipPostgres = !postgres.available && !postgres.required;
@@ -39,5 +42,21 @@ describe.each([
     const drift = await diffDatabaseToSchema(testDb.db);
     expect(drift).toContain('candidates_artifact_sha256_idx');
     expect(drift).toContain('"runtime"');
+  });
+});
+
+describe('the check against the migrations can fail', () => {
+  it('reports a schema.prisma change that no migration makes yet', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'modelfleet-schema-'));
+    cleanups.push(() => rm(folder, { recursive: true, force: true }));
+    const changed = (await readFile(defaultSchemaPath, 'utf8')).replace(
+      /model ApiKey \{\n/,
+      'model ApiKey {\n  description String? @map("description")\n',
+    );
+    const schemaPath = join(folder, 'schema.prisma');
+    await writeFile(schemaPath, changed);
+    expect(await diffMigrationsToSchema({ schemaPath })).toMatch(
+      /ALTER TABLE "api_keys" ADD COLUMN\s+"description" TEXT/,
+    );
   });
 });
