@@ -1,9 +1,16 @@
 import { materializeStock } from '@modelfleet/model-format';
+import { candidateSet } from '@modelfleet/quantize';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type CandidateVariant, type EvaluationProgress, evaluateCandidates } from './evaluate-candidates.js';
 import { type EvalRuntime, createRuntime } from './runtime.js';
 import { artifactFromModel } from './model-artifact.js';
-import { TINY_PREPROCESSING, buildTinyModel, tinyDataset } from './tiny-model.fixture.js';
+import {
+  TINY_PREPROCESSING,
+  buildSmallConvNet,
+  buildTinyModel,
+  labelledByModel,
+  tinyDataset,
+} from './tiny-model.fixture.js';
 
 let runtime: EvalRuntime;
 beforeAll(async () => {
@@ -95,5 +102,39 @@ describe('evaluateCandidates', () => {
         variants: [],
       }),
     ).rejects.toMatchObject({ code: 'MF_ERR_EVAL_DATASET_MISMATCH' });
+  });
+});
+
+describe('evaluateCandidates with the quantize candidate set', () => {
+  it('runs every candidate; simulated theta2/theta3 and per-channel int8 agree with float on most images', async () => {
+    const { tf } = runtime;
+    const model = buildSmallConvNet(tf);
+    const test = labelledByModel(tf, model, 120, 8, TINY_PREPROCESSING);
+    const floatArtifact = await artifactFromModel(tf, model);
+    const result = await evaluateCandidates(floatArtifact, {
+      test,
+      calibration: test,
+      preprocessing: TINY_PREPROCESSING,
+      variants: candidateSet,
+      latencyRuns: 3,
+      warmupRuns: 1,
+      brotliQuality: 5,
+    });
+    const byId = new Map(result.rows.map((row) => [row.variant, row]));
+    expect([...byId.keys()]).toEqual(['theta0', ...candidateSet.map((variant) => variant.id)]);
+    expect(byId.get('theta0')!.accuracy).toBe(1);
+    expect(byId.get('theta2')!.simulated).toBe(true);
+    expect(byId.get('theta3')!.simulated).toBe(true);
+    expect(byId.get('theta3')!.quantizationPlan![0]!.treatment).toBe('quantized (uint8 input)');
+    expect(byId.get('int8-per-channel')!.simulated).toBe(false);
+    expect(byId.get('int8-per-channel')!.encoding).toMatch(/^int8-per-channel/);
+    // Agreement with the float model: int8 weights alone barely move predictions; int8 activations a little more.
+    expect(byId.get('int8-per-channel')!.accuracy).toBeGreaterThanOrEqual(0.95);
+    expect(byId.get('theta2')!.accuracy).toBeGreaterThanOrEqual(0.95);
+    expect(byId.get('theta3')!.accuracy).toBe(byId.get('theta2')!.accuracy);
+    for (const row of result.rows) expect(row.fileBytes).toBeGreaterThan(0);
+    process.stderr.write(
+      JSON.stringify([[...test.labels].join(''), result.rows.map((row) => [row.variant, row.accuracy])]),
+    );
   });
 });

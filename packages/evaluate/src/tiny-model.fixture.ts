@@ -94,3 +94,91 @@ export function tinyReference(
   );
   return outputs;
 }
+
+/**
+ * A small MobileNet-shaped net with seeded random weights and non-trivial batch-norm statistics:
+ * 8x8x3 -> conv 3x3 (16) -> BN -> ReLU6 -> depthwise 3x3 -> BN -> ReLU6 -> conv 1x1 (32) -> BN ->
+ * ReLU6 -> global average pooling -> dense (3, softmax). Big enough for quantize to encode its kernels.
+ */
+export function buildSmallConvNet(tf: typeof tfTypes): tfTypes.LayersModel {
+  let seed = 11;
+  const init = () => tf.initializers.glorotUniform({ seed: seed++ });
+  const input = tf.input({ shape: [8, 8, 3], name: 'image' });
+  const bnRelu = (x: tfTypes.SymbolicTensor, name: string): tfTypes.SymbolicTensor => {
+    const normalised = tf.layers.batchNormalization({ name: `${name}_bn` }).apply(x) as tfTypes.SymbolicTensor;
+    return tf.layers.reLU({ maxValue: 6, name: `${name}_relu` }).apply(normalised) as tfTypes.SymbolicTensor;
+  };
+  let x = tf.layers
+    .conv2d({ filters: 16, kernelSize: 3, padding: 'same', useBias: false, kernelInitializer: init(), name: 'conv1' })
+    .apply(input) as tfTypes.SymbolicTensor;
+  x = bnRelu(x, 'conv1');
+  x = tf.layers
+    .depthwiseConv2d({ kernelSize: 3, padding: 'same', useBias: false, depthwiseInitializer: init(), name: 'dw' })
+    .apply(x) as tfTypes.SymbolicTensor;
+  x = bnRelu(x, 'dw');
+  x = tf.layers
+    .conv2d({ filters: 32, kernelSize: 1, useBias: false, kernelInitializer: init(), name: 'pw' })
+    .apply(x) as tfTypes.SymbolicTensor;
+  x = bnRelu(x, 'pw');
+  x = tf.layers.globalAveragePooling2d({ name: 'pool' }).apply(x) as tfTypes.SymbolicTensor;
+  const output = tf.layers
+    .dense({ units: 3, activation: 'softmax', kernelInitializer: init(), name: 'predictions' })
+    .apply(x) as tfTypes.SymbolicTensor;
+  const model = tf.model({ inputs: input, outputs: output });
+  // Batch-norm statistics that differ per channel, as in a trained network (moving mean/variance).
+  for (const layer of model.layers.filter((candidate) => candidate.getClassName() === 'BatchNormalization')) {
+    const channels = layer.getWeights()[0]!.shape[0]!;
+    const wave = (phase: number, base: number, spread: number) =>
+      tf.tensor1d(Array.from({ length: channels }, (_, c) => base + spread * Math.sin(c * 1.7 + phase)));
+    layer.setWeights([wave(0, 1, 0.5), wave(1, 0.1, 0.3), wave(2, 0, 0.2), wave(3, 1, 0.8).abs()]);
+  }
+  return model;
+}
+
+/**
+ * Images of `size`x`size` labelled with the model's own predictions (after centring its head on
+ * them), so float accuracy is 100 % and any other candidate's accuracy is its agreement with float.
+ */
+export function labelledByModel(
+  tf: typeof tfTypes,
+  model: tfTypes.LayersModel,
+  count: number,
+  size: number,
+  preprocessing: Preprocessing,
+): LabelledImages {
+  // Each image: its own colour and a horizontal gradient, plus pixel noise, so that features after
+  // global pooling differ between images (pure noise would average out to the same prediction).
+  const images = new Uint8Array(count * size * size * 3);
+  let state = 987654;
+  const next = (): number => {
+    state = (state * 1103515245 + 12345) >>> 0;
+    return state / 2 ** 32;
+  };
+  for (let n = 0; n < count; n++) {
+    const colour = [next() * 255, next() * 255, next() * 255];
+    const slope = (next() - 0.5) * 60;
+    for (let p = 0; p < size * size; p++) {
+      for (let c = 0; c < 3; c++) {
+        const value = colour[c]! + slope * ((p % size) - size / 2) + (next() - 0.5) * 40;
+        images[(n * size * size + p) * 3 + c] = Math.max(0, Math.min(255, Math.round(value)));
+      }
+    }
+  }
+  const labels = tf.tidy(() => {
+    const x = tf.tensor4d(
+      Float32Array.from(images, (pixel) => pixel * preprocessing.scale + preprocessing.offset),
+      [count, size, size, 3],
+    );
+    // Re-scale the (random) head so its logits are centred and spread over these images: otherwise
+    // one class wins everywhere and agreement with the float model would say nothing.
+    const head = model.getLayer('predictions');
+    const pooled = tf.model({ inputs: model.inputs, outputs: model.getLayer('pool').output as tfTypes.SymbolicTensor });
+    const features = pooled.predict(x) as tfTypes.Tensor2D;
+    const kernel = head.getWeights()[0] as tfTypes.Tensor2D;
+    const { mean, variance } = tf.moments(tf.matMul(features, kernel), 0);
+    const gain = tf.div(3, tf.sqrt(tf.add(variance, 1e-12)));
+    head.setWeights([tf.mul(kernel, gain), tf.neg(tf.mul(mean, gain))]);
+    return Uint8Array.from(tf.argMax(model.predict(x) as tfTypes.Tensor, 1).dataSync() as Int32Array);
+  });
+  return { classNames: ['a', 'b', 'c'], height: size, width: size, channels: 3, images, labels };
+}
