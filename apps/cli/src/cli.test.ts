@@ -245,6 +245,15 @@ describe('modelfleet', () => {
     expect(csv.stdout).toBe('variant,acc\ntheta0-float32,99.18\n');
   });
 
+  it('keys create prints only the new key on stdout, so scripts can capture it', async () => {
+    const result = await run(['keys', 'create', '--name', 'ci', '--scopes', 'upload,read,upload']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(`mfk_9f8e7d6c_${'x'.repeat(43)}\n`);
+    expect(result.stderr).toContain('it is not shown again');
+    expect(api.calls.at(-1)?.body).toEqual({ name: 'ci', scopes: ['upload', 'read'] });
+    expect((await run(['keys', 'create', '--name', 'ci', '--scopes', 'root'])).code).toBe(2);
+  });
+
   it('--json prints the raw API answer and nothing else', async () => {
     const result = await run(['--json', 'releases', '--line', 'sorter']);
     expect(result.code).toBe(0);

@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import type { CliContext } from './context.js';
 import { registerCandidateCommands } from './commands/candidates.js';
 import { registerDatasetCommands } from './commands/datasets.js';
+import { registerKeyCommands } from './commands/keys.js';
 import { registerLoginCommands } from './commands/login.js';
 import { registerModelCommands } from './commands/models.js';
 import { registerReleaseCommands } from './commands/releases.js';
@@ -33,5 +34,6 @@ export function createProgram(context: CliContext): Command {
   registerUploadCommand(program, context);
   registerCandidateCommands(program, context);
   registerReleaseCommands(program, context);
+  registerKeyCommands(program, context);
   return program;
 }

@@ -1,4 +1,4 @@
-import type { Dataset, ModelLine, ModelVersion, Release } from '@modelfleet/contracts';
+import type { ApiKeyInfo, Dataset, ModelLine, ModelVersion, Release } from '@modelfleet/contracts';
 import { formatBytes, formatTimestamp, shortHash } from './format.js';
 import { renderFields, renderTable } from './table.js';
 
@@ -121,5 +121,19 @@ export function renderVersionList(versions: readonly ModelVersion[]): string {
       { header: 'created', value: (version) => formatTimestamp(version.createdAt) },
     ],
     versions,
+  );
+}
+
+export function renderApiKeyList(keys: readonly ApiKeyInfo[]): string {
+  if (keys.length === 0) return 'no API keys\n';
+  return renderTable(
+    [
+      { header: 'prefix', value: (key: ApiKeyInfo) => key.prefix },
+      { header: 'name', value: (key) => key.name },
+      { header: 'scopes', value: (key) => key.scopes.join(',') },
+      { header: 'created', value: (key) => formatTimestamp(key.createdAt) },
+      { header: 'revoked', value: (key) => formatTimestamp(key.revokedAt) },
+    ],
+    keys,
   );
 }

@@ -47,6 +47,18 @@ export async function startStubApi(options: { line: ModelLine; release: Release 
   });
 
   app.get('/v1/whoami', async () => ({ kind: 'person', prefix: 'mfk_stub', scopes: ['admin'] }));
+  app.post('/v1/api-keys', async (request, reply) => {
+    const body = request.body as { name: string; scopes: string[] };
+    const info = {
+      id: 'key-2',
+      name: body.name,
+      prefix: 'mfk_9f8e7d6c',
+      scopes: body.scopes,
+      createdAt: new Date(0).toISOString(),
+      revokedAt: null,
+    };
+    return reply.status(201).send({ ...info, key: `mfk_9f8e7d6c_${'x'.repeat(43)}` });
+  });
   app.get('/v1/models', async () => ({ items: [options.line] }));
   app.post('/v1/models', async (request, reply) =>
     reply.status(201).send({ ...options.line, name: (request.body as { name: string }).name }),
