@@ -1,5 +1,20 @@
 /**
- * @modelfleet/evaluate — honest measurement of model candidates on the device runtime (TF.js, wasm).
+ * @modelfleet/evaluate — honest measurement of model candidates on the device runtime (TF.js 4.22,
+ * wasm backend with SIMD; no threads under Node), the study's objective L and the selection.
+ *
+ * Public face (the seams of issue 3):
+ *   createRuntime(): Promise<EvalRuntime>                                  idempotent, no import-time side effects
+ *   loadArtifactModel(runtime, artifact, { dtype? }): Promise<LayersModel>  model-format decode -> toTfjsArtifacts -> loadLayersModel(fromMemory)
+ *   calibrateActivations(artifact, calibration, { preprocessing, method?, percentile?, batchSize?, maxImages? }): Promise<ActivationRanges>
+ *     (deviation from the agreed `{ method, percentile }`: the model line's preprocessing is needed to
+ *     turn pixels into inputs, so it is a required option)
+ *   evaluateCandidates(floatArtifact, { test, train?, calibration, preprocessing, variants, latencyRuns?, … }): Promise<CandidateEvaluation>
+ *     variants: quantize's `candidateSet` entries (structurally `CandidateVariant`); theta0 is added first.
+ *     -> rows (variant, encoding, accuracy, trainAccuracy, simulated, latency median/p90 on CPU and wall
+ *        clocks, fileBytes, wireBytes, L, eligible, reason, confusion) + decision + artifacts + ranges.
+ *   objectiveL(candidate, baseline, weights?) = S/S0 + T/T0 - A/A0 - 1;  selectCandidate(scored, options?)
+ *   measureAccuracy / measureLatencies / measureSizes / calibrateModel / simulateIntegerInference: the parts.
+ * Accuracy is a fraction in [0, 1]; the default constraint "drop at most 1 point" is 0.01.
  */
 export { createRuntime, type EvalRuntime, type Tf } from './runtime.js';
 export { type LabelledImages, type Preprocessing, imageBatch, imageCount, assertDatasetFits } from './batches.js';
