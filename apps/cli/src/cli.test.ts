@@ -74,8 +74,9 @@ describe('modelfleet', () => {
   async function run(
     argv: string[],
     env: NodeJS.ProcessEnv = { MODELFLEET_SERVER: api.url, MODELFLEET_KEY: STUB_KEY },
+    now?: () => number,
   ) {
-    const context = testContext({ homeDir: home, env });
+    const context = testContext({ homeDir: home, env, ...(now ? { now } : {}) });
     const code = await runCli(argv, context);
     return { code, stdout: context.stdout.text, stderr: context.stderr.text };
   }
@@ -191,6 +192,21 @@ describe('modelfleet', () => {
     expect(result.code).toBe(1);
     expect(result.stderr.trimEnd().split('\n').at(-1)).toBe(
       'error MF_ERR_LAYER_UNSUPPORTED: layer Lambda is not supported',
+    );
+  });
+
+  it('upload --wait gives up after --timeout seconds with MF_ERR_CLI_WAIT_TIMEOUT', async () => {
+    api.versionScript = progressScript;
+    let clock = 0;
+    // Each reading of the clock is 10 s later, so the 60 s deadline passes after a handful of polls.
+    const result = await run(
+      ['upload', modelFolder, '--line', 'sorter', '--wait', '--timeout', '60'],
+      undefined,
+      () => (clock += 10_000),
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr.trimEnd().split('\n').at(-1)).toMatch(
+      /^error MF_ERR_CLI_WAIT_TIMEOUT: version ver-1 is still optimizing after \d+ seconds$/,
     );
   });
 
