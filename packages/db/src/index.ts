@@ -4,7 +4,7 @@
  *   const db = await createDatabase(databaseConfigFromSettings({ databaseUrl, dataDir }));
  *   await migrate(db);
  *   await db.prisma.modelLine.findMany();
- *   await db.close(); // always: PGlite left open makes Node exit with code 99
+ *   await db.close(); // always, also on SIGTERM: it flushes and shuts PGlite down
  *
  * Tests: `createTestDatabase(kind)` from `@modelfleet/db/testing`.
  */

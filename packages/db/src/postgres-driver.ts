@@ -33,6 +33,8 @@ export function openPostgresDriver(
   const pool = new pg.Pool({
     connectionString: config.url,
     max: config.maxConnections ?? 10,
+    // A server that accepts TCP but never answers must make ping() fail, not hang /readyz.
+    connectionTimeoutMillis: 10_000,
     // The schema name was checked to be a plain identifier (see database.ts), so it needs no quoting.
     ...(config.schema === undefined ? {} : { options: `-c search_path=${config.schema}` }),
   });
