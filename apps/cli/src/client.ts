@@ -155,9 +155,13 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       const cause = error instanceof Error ? error.cause : undefined;
       if (isModelFleetError(error)) throw error;
       if (isModelFleetError(cause)) throw cause;
-      throw new ServerUnreachable(server, `${spec.method} ${spec.path}`, describeNetworkFailure(error), {
-        cause: error,
-      });
+      let reason = describeNetworkFailure(error);
+      const code = (error as { code?: unknown }).code;
+      if (spec.multipart !== undefined && (code === 'EPIPE' || code === 'ECONNRESET')) {
+        // A server that refuses a body early may reset the connection before its answer can be read.
+        reason += ' (the server closed the connection during the upload: an upload over its size limit ends this way)';
+      }
+      throw new ServerUnreachable(server, `${spec.method} ${spec.path}`, reason, { cause: error });
     }
 
     if (status < 200 || status > 299) {

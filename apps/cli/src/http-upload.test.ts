@@ -11,7 +11,7 @@ import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiClient } from './client.js';
-import { CliApiError } from './errors.js';
+import { CliApiError, ServerUnreachable } from './errors.js';
 import { filePart } from './multipart.js';
 
 const MiB = 1024 * 1024;
@@ -106,6 +106,25 @@ describe('streamed uploads', () => {
       expect(bodyBytesRead).toBeLessThan(bigSize);
     } finally {
       server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('says the server hung up during the upload when it resets the connection without an answer', async () => {
+    const server = createServer((request) => request.socket.destroy());
+    const url = await listen(server);
+    try {
+      await expect(
+        createApiClient({ server: url }).uploadVersion('sorter', [await filePart('archive', bigFile)]),
+      ).rejects.toMatchObject({
+        code: ServerUnreachable.code,
+        message: expect.stringMatching(
+          new RegExp(
+            `^cannot reach the ModelFleet server at ${url} \\(POST /v1/models/sorter/versions\\): .*(ECONNRESET|EPIPE).*closed the connection during the upload`,
+          ),
+        ),
+      });
+    } finally {
       await new Promise((resolve) => server.close(resolve));
     }
   });
