@@ -4,9 +4,15 @@ import { loadWorkerConfig, WorkerConfigError } from './config.js';
 
 describe('loadWorkerConfig', () => {
   it('applies defaults: blobs under the data folder, one job at a time, prefix modelfleet', () => {
-    const config = loadWorkerConfig({ REDIS_URL: 'redis://127.0.0.1:6379' });
+    const config = loadWorkerConfig({
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      DATABASE_URL: 'postgresql://postgres@127.0.0.1/modelfleet',
+    });
     expect(config).toMatchObject({
       redisUrl: 'redis://127.0.0.1:6379',
+      databaseUrl: 'postgresql://postgres@127.0.0.1/modelfleet',
+      dataDir: resolve('.modelfleet'),
+      signingKeyPem: undefined,
       blobRoot: resolve('.modelfleet', 'blobs'),
       concurrency: 1,
       queuePrefix: 'modelfleet',
@@ -18,11 +24,17 @@ describe('loadWorkerConfig', () => {
 
   it('takes BLOB_DIR over MODELFLEET_DATA_DIR, and parses numbers', () => {
     expect(
-      loadWorkerConfig({ REDIS_URL: 'redis://r:6379', MODELFLEET_DATA_DIR: '/data', WORKER_CONCURRENCY: '4' }),
+      loadWorkerConfig({
+        REDIS_URL: 'redis://r:6379',
+        DATABASE_URL: 'postgres://db/mf',
+        MODELFLEET_DATA_DIR: '/data',
+        WORKER_CONCURRENCY: '4',
+      }),
     ).toMatchObject({ blobRoot: '/data/blobs', concurrency: 4 });
     expect(
       loadWorkerConfig({
         REDIS_URL: 'redis://r:6379',
+        DATABASE_URL: 'postgres://db/mf',
         MODELFLEET_DATA_DIR: '/data',
         BLOB_DIR: '/shared/blobs',
         WORKER_CPU_THREADS: '3',
@@ -45,6 +57,7 @@ describe('loadWorkerConfig', () => {
     expect(thrown).toBeInstanceOf(WorkerConfigError);
     const problems = (thrown as WorkerConfigError).problems;
     expect(problems.map((problem) => problem.split(':')[0]).sort()).toEqual([
+      'DATABASE_URL',
       'LOG_LEVEL',
       'QUEUE_PREFIX',
       'REDIS_URL',
@@ -55,8 +68,8 @@ describe('loadWorkerConfig', () => {
   });
 
   it('refuses a REDIS_URL that is not a redis URL and a concurrency of 0', () => {
-    expect(() => loadWorkerConfig({ REDIS_URL: 'localhost:6379', WORKER_CONCURRENCY: '0' })).toThrow(
-      /REDIS_URL: [\s\S]*WORKER_CONCURRENCY: must be >= 1/,
-    );
+    expect(() =>
+      loadWorkerConfig({ REDIS_URL: 'localhost:6379', DATABASE_URL: 'postgres://db/mf', WORKER_CONCURRENCY: '0' }),
+    ).toThrow(/REDIS_URL: [\s\S]*WORKER_CONCURRENCY: must be >= 1/);
   });
 });

@@ -11,6 +11,10 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 
 export const WorkerEnvSchema = Type.Object({
   REDIS_URL: Type.String({ pattern: '^rediss?://', description: 'Redis that BullMQ runs on (required)' }),
+  /** PGlite lives inside one process, so a separate worker shares the server's data only through PostgreSQL. */
+  DATABASE_URL: Type.String({ pattern: '^postgres(ql)?://', description: 'PostgreSQL the server uses too (required)' }),
+  /** PKCS#8 PEM of the release-signing key; default the key file in the data folder the server shares. */
+  MODELFLEET_SIGNING_KEY: Type.Optional(Type.String({ minLength: 1 })),
   MODELFLEET_DATA_DIR: Type.String({ minLength: 1, default: './.modelfleet' }),
   /** Blob root; default `$MODELFLEET_DATA_DIR/blobs`. Every server and worker must see the same one. */
   BLOB_DIR: Type.Optional(Type.String({ minLength: 1 })),
@@ -29,6 +33,10 @@ export type WorkerEnv = Static<typeof WorkerEnvSchema>;
 
 export interface WorkerConfig {
   redisUrl: string;
+  databaseUrl: string;
+  /** Absolute path of the data folder (the signing key file lives in `keys/`). */
+  dataDir: string;
+  signingKeyPem: string | undefined;
   /** Absolute path of the blob store's root. */
   blobRoot: string;
   concurrency: number;
@@ -75,6 +83,8 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     } else if (key === '' && error.keyword === 'required') {
       const missing = (error.params as { requiredProperties?: string[] }).requiredProperties ?? [];
       for (const name of missing) problems.push(`${name}: required`);
+    } else if (key === 'MODELFLEET_SIGNING_KEY') {
+      problems.push(`${key}: must be a PKCS#8 PEM text`); // secrets are named, never echoed
     } else if (key !== '') {
       problems.push(`${key}: ${error.message}`);
     }
@@ -85,6 +95,9 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
   const dataDir = resolve(parsed.MODELFLEET_DATA_DIR);
   return {
     redisUrl: parsed.REDIS_URL,
+    databaseUrl: parsed.DATABASE_URL,
+    dataDir,
+    signingKeyPem: parsed.MODELFLEET_SIGNING_KEY,
     blobRoot: resolve(parsed.BLOB_DIR ?? resolve(dataDir, 'blobs')),
     concurrency: parsed.WORKER_CONCURRENCY,
     cpuThreads: parsed.WORKER_CPU_THREADS ?? Math.max(1, availableParallelism() - 1),

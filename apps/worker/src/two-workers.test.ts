@@ -5,27 +5,35 @@ import { join } from 'node:path';
 import { createCatalog, type BlobDigestResult } from '@modelfleet/catalog';
 import { createBullMqQueue, createInProcessQueue, waitForJob, type JobQueue } from '@modelfleet/jobs';
 import { redisAvailable, removePrefix, testRedisUrl, uniquePrefix } from '@modelfleet/jobs/testing';
+import { createTestDatabase, postgresTestAvailability, type TestDatabase } from '@modelfleet/db/testing';
+import { generateSigningKey, signingKeyToPem } from '@modelfleet/signing';
 import { createFsBlobStore, type BlobStore } from '@modelfleet/storage';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnWorker, type WorkerProcess } from './worker-process.fixture.js';
 
 const hasRedis = await redisAvailable();
+// The workers open the server's PostgreSQL (the catalog's services include the database).
+const postgres = await postgresTestAvailability();
+const hasPostgres = postgres.available || postgres.required;
+const signingKey = generateSigningKey();
 
 /**
  * Issue 2's acceptance: the same jobs through BullMQ with two separate worker processes and
  * through the in-process driver give identical results, and both processes did work.
  */
-describe.skipIf(!hasRedis)('blob.digest on two worker processes and in-process', () => {
+describe.skipIf(!hasRedis || !hasPostgres)('blob.digest on two worker processes and in-process', () => {
   const prefix = uniquePrefix('workers');
   let blobRoot: string;
   let blobs: BlobStore;
+  let database: TestDatabase;
   let workers: WorkerProcess[] = [];
   let queue: JobQueue<ReturnType<typeof createCatalog>> | undefined;
   const addresses: string[] = [];
 
   beforeAll(async () => {
     blobRoot = await mkdtemp(join(tmpdir(), 'mf-workers-'));
+    database = await createTestDatabase('postgres');
     blobs = await createFsBlobStore({ root: blobRoot });
     // Blobs of different sizes and entropies: random, text-like and constant bytes.
     for (let index = 0; index < 8; index++) {
@@ -40,6 +48,9 @@ describe.skipIf(!hasRedis)('blob.digest on two worker processes and in-process',
     }
     const env = {
       REDIS_URL: testRedisUrl,
+      DATABASE_URL: database.databaseUrl ?? '',
+      MODELFLEET_SIGNING_KEY: signingKeyToPem(signingKey),
+      MODELFLEET_DATA_DIR: blobRoot,
       BLOB_DIR: blobRoot,
       QUEUE_PREFIX: prefix,
       WORKER_CONCURRENCY: '1',
@@ -54,6 +65,7 @@ describe.skipIf(!hasRedis)('blob.digest on two worker processes and in-process',
     await queue?.close();
     await Promise.all(workers.map((worker) => worker.stop()));
     await removePrefix(prefix);
+    await database.cleanup();
     await rm(blobRoot, { recursive: true, force: true });
   });
 
@@ -78,10 +90,9 @@ describe.skipIf(!hasRedis)('blob.digest on two worker processes and in-process',
     queue = await createBullMqQueue(createCatalog(), { redisUrl: testRedisUrl, prefix });
     const viaWorkers = await digestAll(queue);
 
-    const inProcess = createInProcessQueue(createCatalog(), {
-      services: { blobs, logger: pino({ enabled: false }) },
-      cpu: { size: 1 },
-    });
+    // The same services a worker process builds (see worker.ts).
+    const services = { db: database.db, blobs, signingKey, logger: pino({ enabled: false }) };
+    const inProcess = createInProcessQueue(createCatalog(), { services, cpu: { size: 1 } });
     const viaInProcess = await digestAll(inProcess).finally(() => inProcess.close());
 
     expect(viaWorkers.size).toBe(addresses.length);
