@@ -1,8 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import multipart from '@fastify/multipart';
+import { authPlugin } from './auth/plugin.js';
 import { errorHandler } from './plugins/error-handler.js';
 import { openApi } from './plugins/openapi.js';
 import { healthRoutes } from './routes/health.js';
+import { keyRoutes } from './routes/v1/keys.js';
+import { modelRoutes } from './routes/v1/models/index.js';
 import type { AppServices } from './services.js';
 
 declare module 'fastify' {
@@ -17,15 +21,23 @@ export interface AppOptions {
 }
 
 /**
- * The ModelFleet HTTP app as a plugin: external plugins (OpenAPI, errors) first, then the services the
- * routes use, then the routes. It owns no process concerns (listen, signals, logging sinks): see server.ts.
+ * The ModelFleet HTTP app as a plugin: external plugins (errors, OpenAPI, multipart) first, then the
+ * services and authentication the routes use, then the routes. It owns no process concerns (listen,
+ * signals, logging sinks): see server.ts.
  */
 export const app = fp(
   async (fastify: FastifyInstance, options: AppOptions) => {
     await fastify.register(errorHandler);
     await fastify.register(openApi, { version: options.version });
+    await fastify.register(multipart, {
+      // Per-route limits are enforced while streaming (see domain/uploads.ts); these bound the parser.
+      limits: { fileSize: Math.max(options.services.limits.modelUploadBytes, options.services.limits.datasetUploadBytes) },
+    });
     fastify.decorate('services', options.services);
+    await fastify.register(authPlugin);
     await fastify.register(healthRoutes);
+    await fastify.register(keyRoutes);
+    await fastify.register(modelRoutes, { prefix: '/v1/models' });
   },
   { name: 'modelfleet-app' },
 );

@@ -18,6 +18,20 @@ export const ConfigSchema = Type.Object({
   LOG_LEVEL: Type.Enum(LOG_LEVELS, { default: 'info' }),
   /** Largest request body accepted on any route, in bytes (uploads have their own limits). */
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 1024 * 1024 }),
+  /** All files of one model upload together, in bytes. */
+  MODEL_UPLOAD_MAX_BYTES: Type.Integer({ minimum: 1024, default: 256 * 1024 * 1024 }),
+  /** Files in one model upload (model.json + shards). */
+  MODEL_UPLOAD_MAX_FILES: Type.Integer({ minimum: 2, default: 200 }),
+  /** One dataset upload (archive or dataset file), in bytes. */
+  DATASET_UPLOAD_MAX_BYTES: Type.Integer({ minimum: 1024, default: 512 * 1024 * 1024 }),
+  /** Entries an uploaded archive may hold. */
+  ARCHIVE_MAX_ENTRIES: Type.Integer({ minimum: 1, default: 50_000 }),
+  /** Bytes an uploaded archive may expand to. */
+  ARCHIVE_MAX_EXPANDED_BYTES: Type.Integer({ minimum: 1024, default: 1024 * 1024 * 1024 }),
+  /** PKCS#8 PEM of the ed25519 release-signing key (production); else a key kept in the data folder. */
+  MODELFLEET_SIGNING_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  /** An API key to register as admin at start-up; else the embedded default makes one and prints it once. */
+  MODELFLEET_ADMIN_KEY: Type.Optional(Type.String({ pattern: '^mfk_[0-9a-f]{8}_[A-Za-z0-9_-]{43}$' })),
   /** How long a graceful shutdown waits for in-flight requests and jobs before it gives up. */
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 10_000 }),
 });
@@ -35,10 +49,21 @@ export interface ServerConfig {
   logLevel: RawConfig['LOG_LEVEL'];
   bodyLimitBytes: number;
   shutdownTimeoutMs: number;
+  limits: UploadLimits;
+  signingKeyPem: string | undefined;
+  adminKey: string | undefined;
   /** PGlite in the data folder (embedded default) or PostgreSQL at `DATABASE_URL`. */
   database: 'pglite' | 'postgres';
   /** The in-process job runner (embedded default) or BullMQ on Redis at `REDIS_URL`. */
   queue: 'in-process' | 'bullmq';
+}
+
+export interface UploadLimits {
+  modelUploadBytes: number;
+  modelUploadMaxFiles: number;
+  datasetUploadBytes: number;
+  archiveMaxEntries: number;
+  archiveMaxExpandedBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -50,7 +75,16 @@ export class ConfigError extends Error {
   }
 }
 
-const INTEGER_KEYS = new Set(['PORT', 'BODY_LIMIT_BYTES', 'SHUTDOWN_TIMEOUT_MS']);
+const INTEGER_KEYS = new Set([
+  'PORT',
+  'BODY_LIMIT_BYTES',
+  'SHUTDOWN_TIMEOUT_MS',
+  'MODEL_UPLOAD_MAX_BYTES',
+  'MODEL_UPLOAD_MAX_FILES',
+  'DATASET_UPLOAD_MAX_BYTES',
+  'ARCHIVE_MAX_ENTRIES',
+  'ARCHIVE_MAX_EXPANDED_BYTES',
+]);
 
 /** Parses the environment into a config, or throws a ConfigError that names every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): ServerConfig {
@@ -66,7 +100,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     const key = error.instancePath.replace(/^\//, '') || 'config';
     if (problemByKey.has(key)) continue;
     const expected = key === 'LOG_LEVEL' ? `must be one of ${LOG_LEVELS.join(', ')}` : error.message;
-    problemByKey.set(key, `${key}: ${expected} (got ${JSON.stringify(env[key])})`);
+    // Secrets are named, never echoed.
+    const got = key === 'MODELFLEET_SIGNING_KEY' || key === 'MODELFLEET_ADMIN_KEY' ? 'a value of the wrong form' : JSON.stringify(env[key]);
+    problemByKey.set(key, `${key}: ${expected} (got ${got})`);
   }
   if (raw['REDIS_URL'] !== undefined && raw['DATABASE_URL'] === undefined) {
     problemByKey.set(
@@ -87,6 +123,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     logLevel: config.LOG_LEVEL,
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    limits: {
+      modelUploadBytes: config.MODEL_UPLOAD_MAX_BYTES,
+      modelUploadMaxFiles: config.MODEL_UPLOAD_MAX_FILES,
+      datasetUploadBytes: config.DATASET_UPLOAD_MAX_BYTES,
+      archiveMaxEntries: config.ARCHIVE_MAX_ENTRIES,
+      archiveMaxExpandedBytes: config.ARCHIVE_MAX_EXPANDED_BYTES,
+    },
+    signingKeyPem: config.MODELFLEET_SIGNING_KEY,
+    adminKey: config.MODELFLEET_ADMIN_KEY,
     database: config.DATABASE_URL === undefined ? 'pglite' : 'postgres',
     queue: config.REDIS_URL === undefined ? 'in-process' : 'bullmq',
   };

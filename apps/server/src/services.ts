@@ -1,4 +1,10 @@
 import type { DependencyName } from '@modelfleet/contracts';
+import type { Database } from '@modelfleet/db';
+import type { JobQueue } from '@modelfleet/jobs';
+import type { ModelFleetCatalog } from '@modelfleet/catalog';
+import type { SigningKey } from '@modelfleet/signing';
+import type { BlobStore } from '@modelfleet/storage';
+import type { UploadLimits } from './config.js';
 
 /** Something /readyz asks whether it can be reached. */
 export interface ReadinessProbe {
@@ -10,5 +16,10 @@ export interface ReadinessProbe {
 
 /** What the HTTP app needs from the process that hosts it; created by `createServices` and handed in. */
 export interface AppServices {
+  db: Database;
+  blobs: BlobStore;
+  queue: JobQueue<ModelFleetCatalog>;
+  signingKey: SigningKey;
+  limits: UploadLimits;
   probes: readonly ReadinessProbe[];
 }

@@ -1,11 +1,17 @@
+import type { Database } from '@modelfleet/db';
+import type { PipelineServices } from '@modelfleet/pipeline';
+import type { SigningKey } from '@modelfleet/signing';
 import type { BlobStore } from '@modelfleet/storage';
 import type { Logger } from 'pino';
 
 /**
  * What a host (the server in embedded mode, apps/worker in production) must provide to run the
- * catalog. Grows with the catalog: the database client comes with the jobs that need it.
+ * catalog: the database, the blob store every server and worker shares, and the release-signing key
+ * (auto-publish signs in the job).
  */
-export interface Services {
+export interface Services extends PipelineServices {
+  db: Database;
   blobs: BlobStore;
+  signingKey: SigningKey;
   logger: Logger;
 }

@@ -16,16 +16,19 @@ export const Preprocessing = Type.Object({
 });
 export type Preprocessing = Static<typeof Preprocessing>;
 
+/**
+ * The candidate set (ids of the quantize package's registry). The float32 original (`theta0`) is always
+ * measured too: it is the baseline of L and a candidate itself (L = 0).
+ */
 export const VARIANTS = [
-  'theta0-float32',
-  'theta1-dynamic-uint8',
-  'theta2-int8-calibrated',
-  'theta3-int8-integer-io',
-  'theta4-float16',
+  'theta1',
+  'theta2',
+  'theta3',
+  'theta4',
   'int8-per-channel',
-  'palette-16',
-  'palette-256',
-  'pruned-entropy',
+  'palette16',
+  'palette256',
+  'prune50-rans',
 ] as const;
 export const VariantName = Type.Enum(VARIANTS);
 export type VariantName = Static<typeof VariantName>;
@@ -103,7 +106,7 @@ export const Dataset = Type.Object(
 export type Dataset = Static<typeof Dataset>;
 export const DatasetList = Type.Object({ items: Type.Array(Dataset) });
 export type DatasetList = Static<typeof DatasetList>;
-export const DatasetParams = Type.Object({ line: LineName, id: Type.String() });
+export const DatasetParams = Type.Object({ line: LineName, id: Type.String({ format: 'uuid' }) });
 
 // ---------------------------------------------------------------------------------------------
 // Versions and candidates
@@ -167,7 +170,7 @@ export const VersionAccepted = Type.Object({
 });
 export type VersionAccepted = Static<typeof VersionAccepted>;
 
-export const VersionParams = Type.Object({ line: LineName, version: Type.String() });
+export const VersionParams = Type.Object({ line: LineName, version: Type.String({ format: 'uuid' }) });
 export const VersionQuery = Type.Object({
   format: Type.Optional(Type.Enum(['json', 'markdown', 'csv'])),
 });

@@ -34,8 +34,17 @@ type JobNamed<Catalog, Name> = Extract<JobsOf<Catalog>, { name: Name }>;
 export type JobName<Catalog> = JobsOf<Catalog>['name'];
 export type JobPayload<Catalog, Name extends JobName<Catalog>> = Static<JobNamed<Catalog, Name>['payload']>;
 export type JobResult<Catalog, Name extends JobName<Catalog>> = Awaited<ReturnType<JobNamed<Catalog, Name>['process']>>;
-/** What the host must provide to run every job of the catalog. */
-export type CatalogServices<Catalog> = Parameters<JobsOf<Catalog>['process']>[1]['services'];
+type ServicesOf<Job> = Job extends { process(payload: never, context: infer Context): unknown }
+  ? Context extends { services: infer Services }
+    ? Services
+    : never
+  : never;
+type UnionToIntersection<U> = (U extends unknown ? (value: U) => void : never) extends (value: infer I) => void ? I : never;
+/**
+ * What the host must provide to run every job of the catalog: the intersection of what each job
+ * asks for, so a host that lacks what one job needs does not typecheck.
+ */
+export type CatalogServices<Catalog> = UnionToIntersection<ServicesOf<JobsOf<Catalog>>>;
 
 /** Throws MF_ERR_JOB_PAYLOAD_INVALID (400) listing what is wrong with the payload. */
 export function assertValidPayload(job: AnyJobDefinition, payload: unknown): void {

@@ -36,6 +36,13 @@ export const authPlugin = fp(
       if (route.config?.access === undefined && !route.url.startsWith('/docs')) {
         throw new Error(`route ${String(route.method)} ${route.url} declares no config.access`);
       }
+      const access = route.config?.access;
+      if (access?.kind === 'person') {
+        route.schema = { ...route.schema, security: [{ apiKey: [] }] };
+        route.schema.description = [route.schema.description, `Needs an API key with the \`${access.scope}\` scope.`]
+          .filter(Boolean)
+          .join('\n\n');
+      }
     });
 
     fastify.addHook('onRequest', async (request) => {

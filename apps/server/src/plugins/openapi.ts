@@ -19,7 +19,17 @@ export const openApi = fp(
         },
         tags: [
           { name: 'health', description: 'Liveness and readiness' },
+          { name: 'keys', description: 'Signing keys and API keys' },
+          { name: 'models', description: 'Model lines' },
+          { name: 'datasets', description: 'Test, calibration and train sets of a line' },
+          { name: 'versions', description: 'Uploaded models and their candidate tables' },
+          { name: 'releases', description: 'Signed releases' },
         ],
+        components: {
+          securitySchemes: {
+            apiKey: { type: 'http', scheme: 'bearer', description: 'An API key, mfk_…' },
+          },
+        },
       },
       refResolver: {
         buildLocalReference: (json, _baseUri, _fragment, index) => (typeof json.$id === 'string' ? json.$id : `def-${index}`),

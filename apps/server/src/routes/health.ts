@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { PUBLIC } from '../auth/access.js';
 import { HealthResponse, ReadinessResponse, type DependencyCheck } from '@modelfleet/contracts';
 
 /** How long one dependency may take to answer before /readyz calls it down. */
@@ -31,6 +32,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get(
     '/healthz',
     {
+      config: { access: PUBLIC },
       schema: {
         tags: ['health'],
         summary: 'Liveness: the process answers',
@@ -43,6 +45,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get(
     '/readyz',
     {
+      config: { access: PUBLIC },
       schema: {
         tags: ['health'],
         summary: 'Readiness: the database, the job queue and the blob store are reachable',

@@ -2,21 +2,25 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInProcessQueue, waitForJob, type JobProgress, type JobQueue } from '@modelfleet/jobs';
+import { createInProcessQueue, createJobCatalog, waitForJob, type JobProgress, type JobQueue } from '@modelfleet/jobs';
 import { createFsBlobStore, type BlobStore } from '@modelfleet/storage';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCatalog, type Catalog } from '../catalog.js';
+import { blobDigestJob } from './blob-digest-job.js';
+
+// Only the job under test: the full catalog's services (database, signing key) play no part here.
+const createDigestCatalog = () => createJobCatalog([blobDigestJob]);
+type DigestCatalog = ReturnType<typeof createDigestCatalog>;
 
 describe('blob.digest (in-process)', () => {
   let root: string;
   let blobs: BlobStore;
-  let queue: JobQueue<Catalog>;
+  let queue: JobQueue<DigestCatalog>;
 
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'mf-digest-'));
     blobs = await createFsBlobStore({ root });
-    queue = createInProcessQueue(createCatalog(), {
+    queue = createInProcessQueue(createDigestCatalog(), {
       services: { blobs, logger: pino({ enabled: false }) },
       cpu: { size: 1 },
     });

@@ -25,7 +25,7 @@ export const blobDigestJob = defineJob({
   payload: BlobDigestPayload,
   attempts: 3,
   backoff: { type: 'exponential', delayMs: 1000 },
-  async process(payload, context: JobContext<Services>): Promise<BlobDigestResult> {
+  async process(payload, context: JobContext<Pick<Services, 'blobs' | 'logger'>>): Promise<BlobDigestResult> {
     const { sha256 } = payload;
     const read = await context.services.blobs.get(sha256);
     if (read.size > MAX_DIGEST_BYTES) {
