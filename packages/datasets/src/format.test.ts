@@ -62,7 +62,10 @@ describe('dataset file format', () => {
     const payload = new Uint8Array([...images, ...labels]);
     expectCode(() => decodeDataset(forge(header, payload)), 'MF_ERR_DATASET_CORRUPT');
     const good = new Uint8Array([...images, 1]);
-    const goodSha = createHash('sha256').update(images).update(new Uint8Array([1])).digest('hex');
+    const goodSha = createHash('sha256')
+      .update(images)
+      .update(new Uint8Array([1]))
+      .digest('hex');
     expect(decodeDataset(forge({ ...header, sha256: goodSha }, good)).labels).toEqual(new Uint8Array([1]));
   });
 

@@ -28,7 +28,9 @@ describe('splitDataset', () => {
   });
 
   it('refuses a fraction outside (0, 1)', () => {
-    expect(() => splitDataset(indexed(), 1, 1)).toThrow(expect.objectContaining({ code: 'MF_ERR_DATASET_INVALID_ARGUMENT' }));
+    expect(() => splitDataset(indexed(), 1, 1)).toThrow(
+      expect.objectContaining({ code: 'MF_ERR_DATASET_INVALID_ARGUMENT' }),
+    );
   });
 });
 

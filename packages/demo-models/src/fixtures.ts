@@ -3,7 +3,11 @@ import { fileURLToPath } from 'node:url';
 import type { DemoDatasetSpec } from './dataset-spec.js';
 
 /** The committed demo models: the base and its two successors (for delta work). */
-export const DEMO_MODEL_NAMES = ['mobilenet-v1-025-64', 'mobilenet-v1-025-64-head', 'mobilenet-v1-025-64-finetune'] as const;
+export const DEMO_MODEL_NAMES = [
+  'mobilenet-v1-025-64',
+  'mobilenet-v1-025-64-head',
+  'mobilenet-v1-025-64-finetune',
+] as const;
 export type DemoModelName = (typeof DEMO_MODEL_NAMES)[number];
 
 export interface DemoModelRecord {

@@ -21,7 +21,13 @@ export {
   loadDemoModelFiles,
   readDemoManifest,
 } from './fixtures.js';
-export { type DemoDatasetSpec, type DemoDatasets, demoDatasetSpec, shiftedDatasetSpec, createDemoDatasets } from './dataset-spec.js';
+export {
+  type DemoDatasetSpec,
+  type DemoDatasets,
+  demoDatasetSpec,
+  shiftedDatasetSpec,
+  createDemoDatasets,
+} from './dataset-spec.js';
 export { buildMobileNetV1, type MobileNetV1Options, FEATURE_LAYER, HEAD_LAYER } from './mobilenet.js';
 export { createTrainingRuntime, type Tf } from './runtime.js';
 export { registerTrainingKernels, TRAINING_KERNEL_NAMES } from './kernels/register.js';

@@ -52,11 +52,13 @@ export async function deserializeModel(files: Map<string, Uint8Array>): Promise<
     weightsManifest: Array<{ paths: string[]; weights: io.WeightsManifestEntry[] }>;
   };
   const specs = parsed.weightsManifest.flatMap((group) => group.weights);
-  const shards = parsed.weightsManifest.flatMap((group) => group.paths).map((path) => {
-    const bytes = files.get(path);
-    if (!bytes) throw new Error(`weight shard ${path} missing`);
-    return bytes;
-  });
+  const shards = parsed.weightsManifest
+    .flatMap((group) => group.paths)
+    .map((path) => {
+      const bytes = files.get(path);
+      if (!bytes) throw new Error(`weight shard ${path} missing`);
+      return bytes;
+    });
   const total = shards.reduce((sum, shard) => sum + shard.length, 0);
   const weightData = new Uint8Array(total);
   let offset = 0;

@@ -1,8 +1,13 @@
 import sharp from 'sharp';
 import { type Dataset, MAX_CLASSES } from '../dataset.js';
-import { DatasetEmpty, DatasetImageUnreadable, DatasetLayoutInvalid, DatasetUnknownLabel } from '../errors.js';
+import {
+  DatasetEmpty,
+  DatasetImageUnreadable,
+  DatasetInvalidArgument,
+  DatasetLayoutInvalid,
+  DatasetUnknownLabel,
+} from '../errors.js';
 import type { ImageEntry, ImportOptions } from './options.js';
-import { DatasetInvalidArgument } from '../errors.js';
 
 /** Largest decoded image accepted (pixels), against decompression bombs inside a PNG/JPEG. */
 const MAX_INPUT_PIXELS = 64 * 1024 * 1024;

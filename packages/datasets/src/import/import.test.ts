@@ -11,12 +11,16 @@ import { importImageFolder } from './folder.js';
 
 /** A solid-colour image, encoded as PNG or JPEG, at a size that is not the import size. */
 async function solid(rgb: [number, number, number], format: 'png' | 'jpeg', channels: 1 | 3 = 3): Promise<Uint8Array> {
-  const image = sharp({ create: { width: 20, height: 12, channels: 3, background: { r: rgb[0], g: rgb[1], b: rgb[2] } } });
+  const image = sharp({
+    create: { width: 20, height: 12, channels: 3, background: { r: rgb[0], g: rgb[1], b: rgb[2] } },
+  });
   const encoded = channels === 1 ? image.toColourspace('b-w') : image;
   return new Uint8Array(await (format === 'png' ? encoded.png() : encoded.jpeg({ quality: 95 })).toBuffer());
 }
 
-async function tarGz(files: Array<{ name: string; bytes?: Uint8Array; type?: 'file' | 'symlink' | 'directory'; linkname?: string }>): Promise<Uint8Array> {
+async function tarGz(
+  files: Array<{ name: string; bytes?: Uint8Array; type?: 'file' | 'symlink' | 'directory'; linkname?: string }>,
+): Promise<Uint8Array> {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
   const collected = (async () => {
@@ -88,10 +92,14 @@ describe('importArchive', () => {
     await expect(importArchive(zipSync({ 'can/../../evil.png': red }), { size: 4 })).rejects.toMatchObject({
       code: 'MF_ERR_ARCHIVE_UNSAFE_PATH',
     });
-    await expect(importArchive(await tarGz([{ name: '/etc/can/a.png', bytes: red }]), { size: 4 })).rejects.toMatchObject({
+    await expect(
+      importArchive(await tarGz([{ name: '/etc/can/a.png', bytes: red }]), { size: 4 }),
+    ).rejects.toMatchObject({
       code: 'MF_ERR_ARCHIVE_UNSAFE_PATH',
     });
-    await expect(importArchive(await tarGz([{ name: 'can\\..\\..\\a.png', bytes: red }]), { size: 4 })).rejects.toMatchObject({
+    await expect(
+      importArchive(await tarGz([{ name: 'can\\..\\..\\a.png', bytes: red }]), { size: 4 }),
+    ).rejects.toMatchObject({
       code: 'MF_ERR_ARCHIVE_UNSAFE_PATH',
     });
     await expect(importArchive(zipSync({ 'C:/can/a.png': red }), { size: 4 })).rejects.toMatchObject({
@@ -135,9 +143,11 @@ describe('importArchive', () => {
     await expect(importArchive(new Uint8Array([1, 2, 3, 4]), { size: 4 })).rejects.toMatchObject({
       code: 'MF_ERR_ARCHIVE_INVALID',
     });
-    await expect(importArchive(zipSync({ 'can/a.png': new Uint8Array([1, 2, 3]) }), { size: 4 })).rejects.toMatchObject({
-      code: 'MF_ERR_DATASET_IMAGE_UNREADABLE',
-    });
+    await expect(importArchive(zipSync({ 'can/a.png': new Uint8Array([1, 2, 3]) }), { size: 4 })).rejects.toMatchObject(
+      {
+        code: 'MF_ERR_DATASET_IMAGE_UNREADABLE',
+      },
+    );
     await expect(importArchive(zipSync({ 'a.png': red }), { size: 4 })).rejects.toMatchObject({
       code: 'MF_ERR_DATASET_LAYOUT_INVALID',
     });

@@ -51,7 +51,10 @@ function petBottle(prng: Prng): ItemModel {
   const shoulder = prng.uniform(0.25, 0.45);
   const neck = prng.uniform(0.32, 0.42);
   const ribs = prng.uniform(10, 18);
-  const label = prng.next() < 0.55 ? { colour: randomPrint(prng), from: prng.uniform(-0.45, -0.1), to: prng.uniform(0.0, 0.2) } : undefined;
+  const label =
+    prng.next() < 0.55
+      ? { colour: randomPrint(prng), from: prng.uniform(-0.45, -0.1), to: prng.uniform(0.0, 0.2) }
+      : undefined;
   const s0 = prng.uniform(-0.6, 0.6);
   return {
     halfLength: prng.uniform(0.3, 0.42),
@@ -92,11 +95,20 @@ function glassBottle(prng: Prng): ItemModel {
     [80, 40, 20],
   ]);
   const alpha = prng.uniform(0.75, 0.95);
-  const capColour = prng.next() < 0.5 ? prng.pick<Rgb>([[200, 170, 60], [175, 175, 180]]) : undefined;
+  const capColour =
+    prng.next() < 0.5
+      ? prng.pick<Rgb>([
+          [200, 170, 60],
+          [175, 175, 180],
+        ])
+      : undefined;
   const shoulder = prng.uniform(0.0, 0.2);
   const neckStart = shoulder + prng.uniform(0.2, 0.3);
   const neck = prng.uniform(0.26, 0.34);
-  const label = prng.next() < 0.6 ? { colour: randomPrint(prng), from: prng.uniform(-0.7, -0.35), to: prng.uniform(-0.25, shoulder) } : undefined;
+  const label =
+    prng.next() < 0.6
+      ? { colour: randomPrint(prng), from: prng.uniform(-0.7, -0.35), to: prng.uniform(-0.25, shoulder) }
+      : undefined;
   const s0 = prng.uniform(-0.6, 0.6);
   return {
     halfLength: prng.uniform(0.32, 0.44),

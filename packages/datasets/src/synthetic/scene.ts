@@ -34,7 +34,8 @@ function belt(canvas: Canvas, prng: Prng): void {
   paint(canvas, (x, y, out) => {
     const along = x * ca + y * sa;
     const across = -x * sa + y * ca;
-    const shade = 1 + stripeDepth * Math.sin(across * stripes * Math.PI * 2) + 0.08 * Math.sin(along * wave * 6 + wavePhase);
+    const shade =
+      1 + stripeDepth * Math.sin(across * stripes * Math.PI * 2) + 0.08 * Math.sin(along * wave * 6 + wavePhase);
     setColour(out, tint, shade);
     return 1;
   });
@@ -88,7 +89,12 @@ function itemCoordinates(item: ItemModel, pose: Pose, x: number, y: number): { u
 }
 
 /** Renders one item of `className` on a belt into `canvas`. */
-export function renderScene(canvas: Canvas, className: SyntheticClassName, prng: Prng, conditions: SceneConditions): void {
+export function renderScene(
+  canvas: Canvas,
+  className: SyntheticClassName,
+  prng: Prng,
+  conditions: SceneConditions,
+): void {
   belt(canvas, prng);
   const [clutterMin, clutterMax] = conditions.clutter;
   clutter(canvas, prng, clutterMin + prng.int(clutterMax - clutterMin + 1));

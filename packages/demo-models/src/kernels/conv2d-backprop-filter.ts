@@ -13,7 +13,14 @@ type Shape4 = [number, number, number, number];
  */
 function im2col(xs: Float32Array, g: ConvGeometry): Float32Array {
   const { batch, inHeight: H, inWidth: W, inChannels: C, outHeight: Ho, outWidth: Wo } = g;
-  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = g;
+  const {
+    filterHeight: kh,
+    filterWidth: kw,
+    strideHeight: sh,
+    strideWidth: sw,
+    dilationHeight: dh,
+    dilationWidth: dw,
+  } = g;
   const rowLength = kh * kw * C;
   const columns = new Float32Array(batch * Ho * Wo * rowLength);
   for (let n = 0; n < batch; n++) {
@@ -58,7 +65,12 @@ export function createConv2dBackpropFilter(backendName: string): KernelFunc {
     const rows = g.batch * g.outHeight * g.outWidth;
     const rowLength = g.filterHeight * g.filterWidth * g.inChannels;
     const pointwise =
-      g.filterHeight === 1 && g.filterWidth === 1 && g.strideHeight === 1 && g.strideWidth === 1 && g.padTop === 0 && g.padLeft === 0;
+      g.filterHeight === 1 &&
+      g.filterWidth === 1 &&
+      g.strideHeight === 1 &&
+      g.strideWidth === 1 &&
+      g.padTop === 0 &&
+      g.padLeft === 0;
     return inScope(kernelBackend, backendName, (scope) => {
       const columns = pointwise
         ? scope.reshape(x, [1, rows, rowLength])

@@ -15,7 +15,11 @@ export class KernelScope {
     private readonly backendName: string,
   ) {}
 
-  run(kernelName: string, inputs: Record<string, TensorInfo> | TensorInfo[], attrs: Record<string, unknown> = {}): TensorInfo {
+  run(
+    kernelName: string,
+    inputs: Record<string, TensorInfo> | TensorInfo[],
+    attrs: Record<string, unknown> = {},
+  ): TensorInfo {
     const kernel = getKernel(kernelName, this.backendName);
     if (kernel === undefined) throw new Error(`kernel ${kernelName} is not registered for ${this.backendName}`);
     const out = kernel.kernelFunc({
@@ -73,7 +77,11 @@ export class KernelScope {
 }
 
 /** Runs `body` in a scope; intermediates are freed whether it returns or throws. */
-export function inScope(backend: KernelBackend, backendName: string, body: (scope: KernelScope) => TensorInfo): TensorInfo {
+export function inScope(
+  backend: KernelBackend,
+  backendName: string,
+  body: (scope: KernelScope) => TensorInfo,
+): TensorInfo {
   const scope = new KernelScope(backend, backendName);
   try {
     return scope.finish(body(scope));

@@ -13,7 +13,9 @@ async function gradients(backend: 'cpu' | 'wasm', op: Op, xShape: Shape4, wShape
     const x = tf.randomUniform<tf.Rank.R4>(xShape, -1, 1, 'float32', 1);
     const w = tf.randomUniform<tf.Rank.R4>(wShape, -1, 1, 'float32', 2);
     const r = tf.randomUniform(op(x, w).shape, -1, 1, 'float32', 3);
-    const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(op(a as tf.Tensor4D, b as tf.Tensor4D), r)))([x, w]);
+    const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+      tf.sum(tf.mul(op(a as tf.Tensor4D, b as tf.Tensor4D), r)),
+    )([x, w]);
     return [dx!.dataSync() as Float32Array, dw!.dataSync() as Float32Array];
   });
 }
@@ -37,7 +39,12 @@ describe('wasm gradient kernels against the cpu backend', () => {
     ['conv 3x3 stride 1 valid', (x, w) => tf.conv2d(x, w, 1, 'valid'), [2, 7, 6, 3], [3, 3, 3, 5]],
     ['conv 1x1 (pointwise)', (x, w) => tf.conv2d(x, w, 1, 'same'), [2, 5, 5, 6], [1, 1, 6, 7]],
     ['depthwise 3x3 stride 1 same', (x, w) => tf.depthwiseConv2d(x, w, 1, 'same'), [2, 8, 8, 4], [3, 3, 4, 1]],
-    ['depthwise 3x3 stride 2 same, odd size', (x, w) => tf.depthwiseConv2d(x, w, 2, 'same'), [2, 9, 7, 4], [3, 3, 4, 1]],
+    [
+      'depthwise 3x3 stride 2 same, odd size',
+      (x, w) => tf.depthwiseConv2d(x, w, 2, 'same'),
+      [2, 9, 7, 4],
+      [3, 3, 4, 1],
+    ],
     ['depthwise 3x3 stride 2 valid', (x, w) => tf.depthwiseConv2d(x, w, 2, 'valid'), [1, 9, 8, 3], [3, 3, 3, 1]],
     ['depthwise multiplier 2', (x, w) => tf.depthwiseConv2d(x, w, 1, 'same'), [1, 6, 6, 3], [3, 3, 3, 2]],
   ];
@@ -56,8 +63,12 @@ describe('wasm gradient kernels against the cpu backend', () => {
     const w = tf.randomUniform([3, 3, 3, 4], -1, 1, 'float32', 2) as tf.Tensor4D;
     const dw = tf.randomUniform([3, 3, 3, 1], -1, 1, 'float32', 2) as tf.Tensor4D;
     const step = (): void => {
-      const [a, b] = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.conv2d(p as tf.Tensor4D, q as tf.Tensor4D, 2, 'same')))([x, w]);
-      const [c, d] = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.depthwiseConv2d(p as tf.Tensor4D, q as tf.Tensor4D, 2, 'same')))([x, dw]);
+      const [a, b] = tf.grads((p: tf.Tensor, q: tf.Tensor) =>
+        tf.sum(tf.conv2d(p as tf.Tensor4D, q as tf.Tensor4D, 2, 'same')),
+      )([x, w]);
+      const [c, d] = tf.grads((p: tf.Tensor, q: tf.Tensor) =>
+        tf.sum(tf.depthwiseConv2d(p as tf.Tensor4D, q as tf.Tensor4D, 2, 'same')),
+      )([x, dw]);
       tf.dispose([a!, b!, c!, d!]);
     };
     step();
@@ -73,8 +84,8 @@ describe('wasm gradient kernels against the cpu backend', () => {
       const model = buildMobileNetV1(tf, { alpha: 0.25, size: 32, classes: 5, dropout: 0, seed: 7 });
       const x = tf.randomUniform([4, 32, 32, 3], -1, 1, 'float32', 5);
       const y = tf.oneHot(tf.tensor1d([0, 1, 2, 3], 'int32'), 5);
-      const { grads } = tf.variableGrads(() =>
-        tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
+      const { grads } = tf.variableGrads(
+        () => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
       );
       // variableGrads keys by variable name, which tfjs makes unique per model (conv1_1/…);
       // the gradients come in the order of the trainable weights, the same for both models.

@@ -1,6 +1,13 @@
 import type { LayersModel, Tensor } from '@tensorflow/tfjs';
 import * as tf from '@tensorflow/tfjs';
-import { type Dataset, datasetCount, type Preprocessing, type Prng, shuffleInPlace, toFloatBatch } from '@modelfleet/datasets';
+import {
+  type Dataset,
+  datasetCount,
+  type Preprocessing,
+  type Prng,
+  shuffleInPlace,
+  toFloatBatch,
+} from '@modelfleet/datasets';
 import { FEATURE_LAYER, HEAD_LAYER } from '../mobilenet.js';
 
 export interface HeadTrainingOptions {
@@ -13,14 +20,25 @@ export interface HeadTrainingOptions {
 }
 
 /** The backbone's feature vectors for a dataset, computed in inference mode (moving batch-norm statistics). */
-export async function computeFeatures(model: LayersModel, dataset: Dataset, preprocessing: Preprocessing): Promise<Float32Array> {
+export async function computeFeatures(
+  model: LayersModel,
+  dataset: Dataset,
+  preprocessing: Preprocessing,
+): Promise<Float32Array> {
   const backbone = tf.model({ inputs: model.inputs, outputs: model.getLayer(FEATURE_LAYER).output });
   const total = datasetCount(dataset);
   const chunks: Float32Array[] = [];
   for (let start = 0; start < total; start += 64) {
     const count = Math.min(64, total - start);
     const features = tf.tidy(() =>
-      backbone.predict(tf.tensor4d(toFloatBatch(dataset, { ...preprocessing, start, count }), [count, dataset.height, dataset.width, 3])),
+      backbone.predict(
+        tf.tensor4d(toFloatBatch(dataset, { ...preprocessing, start, count }), [
+          count,
+          dataset.height,
+          dataset.width,
+          3,
+        ]),
+      ),
     ) as Tensor;
     chunks.push((await features.data()) as Float32Array);
     features.dispose();
@@ -41,7 +59,11 @@ export async function computeFeatures(model: LayersModel, dataset: Dataset, prep
  * 3) — so the backbone never runs in training mode here and every backbone tensor stays
  * bit-identical. Starts from the model's current head; returns the new [kernel, bias].
  */
-export async function retrainHead(model: LayersModel, dataset: Dataset, options: HeadTrainingOptions): Promise<Tensor[]> {
+export async function retrainHead(
+  model: LayersModel,
+  dataset: Dataset,
+  options: HeadTrainingOptions,
+): Promise<Tensor[]> {
   const features = await computeFeatures(model, dataset, options.preprocessing);
   const total = datasetCount(dataset);
   const width = features.length / total;
@@ -72,7 +94,10 @@ export async function retrainHead(model: LayersModel, dataset: Dataset, options:
       y.dispose();
     }
   }
-  const weights = head.getLayer('head_predictions').getWeights().map((w) => w.clone());
+  const weights = head
+    .getLayer('head_predictions')
+    .getWeights()
+    .map((w) => w.clone());
   head.dispose();
   return weights;
 }

@@ -1,6 +1,15 @@
 import type { LayersModel, Optimizer } from '@tensorflow/tfjs';
 import * as tf from '@tensorflow/tfjs';
-import { type Dataset, datasetCount, type Preprocessing, type Prng, selectImages, shuffleInPlace, toFloatBatch, toOneHot } from '@modelfleet/datasets';
+import {
+  type Dataset,
+  datasetCount,
+  type Preprocessing,
+  type Prng,
+  selectImages,
+  shuffleInPlace,
+  toFloatBatch,
+  toOneHot,
+} from '@modelfleet/datasets';
 import { augmentDihedral } from './augment.js';
 
 export interface EpochReport {
