@@ -134,6 +134,29 @@ describe('modelfleet', () => {
     });
   });
 
+  it('models create takes the scale as a fraction and the policy weights', async () => {
+    const result = await run([
+      'models',
+      'create',
+      'belt-c',
+      '--classes',
+      'a,b',
+      '--input-size',
+      '32x32',
+      '--scale',
+      '1/255',
+      '--offset',
+      '0',
+      '--weights',
+      'latency=0.5',
+    ]);
+    expect(result.code).toBe(0);
+    expect(api.calls.at(-1)?.body).toMatchObject({
+      preprocessing: { scale: 1 / 255, offset: 0 },
+      policy: { weights: { size: 1, latency: 0.5, accuracy: 1 } },
+    });
+  });
+
   it('usage errors exit 2 in the one error format, before any request', async () => {
     const cases = [
       ['models', 'create', 'x', '--classes', 'a,b', '--input-size', '64'],
@@ -142,6 +165,9 @@ describe('modelfleet', () => {
       ['publish', '--line', 'sorter'],
       ['publish', '--line', 'sorter', '--version', 'v', '--candidate', 'c'],
       ['releases', '--lines', 'sorter'],
+      ['models', 'create', 'x', '--classes', 'a,b', '--input-size', '64x64', '--scale', '1/0'],
+      ['models', 'create', 'x', '--classes', 'a,,b', '--input-size', '64x64'],
+      ['models', 'create', 'x', '--classes', 'a,b', '--input-size', '64x64', '--weights', 'speed=2'],
     ];
     for (const argv of cases) {
       const result = await run(argv);

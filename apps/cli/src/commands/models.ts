@@ -2,7 +2,15 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { VARIANTS, type CreateModelLineBody, type OptimizationPolicy, type VariantName } from '@modelfleet/contracts';
 import type { CliContext } from '../context.js';
 import { renderModelLine, renderModelLineList } from '../render/resources.js';
-import { connect, parseList, parseNumberOption, parsePositiveInteger, printJson, wantsJson } from './shared.js';
+import {
+  connect,
+  parseList,
+  parseNumberOption,
+  parsePositiveInteger,
+  parseRatioOption,
+  printJson,
+  wantsJson,
+} from './shared.js';
 
 /** "64x64" or "96x128" -> [height, width]. */
 export function parseInputSize(value: string): [number, number] {
@@ -90,7 +98,7 @@ export function registerModelCommands(program: Command, context: CliContext): vo
     .description('create a model line')
     .requiredOption('--classes <a,b,c>', 'class names, in the order of the model output', parseList)
     .requiredOption('--input-size <HxW>', 'input size in pixels, height x width (e.g. 64x64)', parseInputSize)
-    .option('--scale <number>', 'input preprocessing: x * scale + offset (default 1/127.5)', parseNumberOption)
+    .option('--scale <number>', 'input preprocessing: x * scale + offset (default 1/127.5)', parseRatioOption)
     .option('--offset <number>', 'input preprocessing offset (default -1)', parseNumberOption)
     .option('--description <text>', 'free text')
     .option('--channel <name>', 'channel the winner is published to (default stable)')

@@ -45,6 +45,15 @@ export function parseNumberOption(value: string): number {
   return number;
 }
 
+/** A number or a fraction such as 1/127.5 (how input scales are usually written). */
+export function parseRatioOption(value: string): number {
+  const match = /^\s*([^/]+)\/([^/]+)\s*$/.exec(value);
+  if (match === null) return parseNumberOption(value);
+  const ratio = parseNumberOption(match[1] ?? '') / parseNumberOption(match[2] ?? '');
+  if (!Number.isFinite(ratio)) throw new InvalidArgumentError('expected a number or a fraction such as 1/127.5.');
+  return ratio;
+}
+
 export function parsePositiveInteger(value: string): number {
   const number = Number(value);
   if (!Number.isInteger(number) || number <= 0) throw new InvalidArgumentError('expected a positive integer.');
