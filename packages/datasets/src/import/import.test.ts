@@ -139,6 +139,23 @@ describe('importArchive', () => {
     });
   });
 
+  it('never inflates a zip entry past the size its headers declare', async () => {
+    // A zip bomb that understates its size: fflate inflates into a buffer of the declared size,
+    // so the entry is cut there (and then fails to decode) instead of growing to 4 MB.
+    const zip = zipSync({ 'can/big.png': new Uint8Array(4 * 1024 * 1024) }, { level: 9 });
+    const view = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
+    view.setUint32(22, 1000, true); // local header: uncompressed size
+    for (let i = zip.length - 22; i >= 0; i--) {
+      if (view.getUint32(i, true) === 0x02014b50) {
+        view.setUint32(i + 24, 1000, true); // central directory: uncompressed size
+        break;
+      }
+    }
+    await expect(importArchive(zip, { size: 4, maxExpandedBytes: 1024 * 1024 })).rejects.toMatchObject({
+      code: 'MF_ERR_DATASET_IMAGE_UNREADABLE',
+    });
+  });
+
   it('refuses bytes that are no archive, images that do not decode and images outside a class folder', async () => {
     await expect(importArchive(new Uint8Array([1, 2, 3, 4]), { size: 4 })).rejects.toMatchObject({
       code: 'MF_ERR_ARCHIVE_INVALID',
