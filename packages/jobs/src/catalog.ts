@@ -39,7 +39,9 @@ type ServicesOf<Job> = Job extends { process(payload: never, context: infer Cont
     ? Services
     : never
   : never;
-type UnionToIntersection<U> = (U extends unknown ? (value: U) => void : never) extends (value: infer I) => void ? I : never;
+type UnionToIntersection<U> = (U extends unknown ? (value: U) => void : never) extends (value: infer I) => void
+  ? I
+  : never;
 /**
  * What the host must provide to run every job of the catalog: the intersection of what each job
  * asks for, so a host that lacks what one job needs does not typecheck.
