@@ -64,6 +64,18 @@ describe('createFsBlobStore', () => {
     expect(result.size).toBe(whole.length);
   });
 
+  it('takes a web ReadableStream (what fetch and undici hand out)', async () => {
+    const bytes = randomBytes(50_000);
+    const web = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(bytes.subarray(0, 20_000));
+        controller.enqueue(bytes.subarray(20_000));
+        controller.close();
+      },
+    });
+    expect(await store.put(web)).toEqual({ sha256: sha256Of(bytes), size: 50_000, created: true });
+  });
+
   it('stores an empty blob', async () => {
     const result = await store.put(new Uint8Array(0));
     expect(result.size).toBe(0);

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, link, mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Readable, addAbortSignal } from 'node:stream';
 import { assertSha256, resolveRange } from './address.js';
 import type { BlobRead, BlobSource, BlobStat, BlobStore, ByteRange, PutOptions, PutResult } from './blob-store.js';
@@ -64,9 +64,14 @@ export async function createFsBlobStore(options: FsBlobStoreOptions): Promise<Bl
 
       const finalPath = blobPath(sha256);
       const finalDir = join(root, sha256.slice(0, 2), sha256.slice(2, 4));
-      await mkdir(finalDir, { recursive: true });
+      const firstCreated = await mkdir(finalDir, { recursive: true });
       const created = await publish(tempPath, finalPath);
       await syncDirectory(finalDir);
+      // Directories made just now are entries in their parents, which need an fsync of their own.
+      if (firstCreated !== undefined) {
+        if (firstCreated !== finalDir) await syncDirectory(dirname(finalDir));
+        await syncDirectory(dirname(firstCreated));
+      }
       return { sha256, size, created };
     } catch (error) {
       throw translatePutError(error, signal);
