@@ -4,6 +4,7 @@
  * data-folder lock, and exits 0. The HTTP app itself is in app.ts.
  */
 import { pino } from 'pino';
+import { isModelFleetError } from '@modelfleet/errors';
 import { ConfigError, loadConfig } from './config.js';
 import { buildServer } from './build.js';
 import { createServices } from './create-services.js';
@@ -68,6 +69,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`modelfleet server failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  const text = isModelFleetError(error)
+    ? `${error.code}: ${error.message}`
+    : error instanceof Error
+      ? (error.stack ?? error.message)
+      : String(error);
+  process.stderr.write(`modelfleet server failed to start: ${text}\n`);
   process.exit(1);
 });

@@ -1,0 +1,34 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { encodeDataset } from '@modelfleet/datasets';
+import { createDemoDatasets, demoDatasetSpec, demoModelDir, readDemoManifest } from '@modelfleet/demo-models';
+
+export interface DemoFiles {
+  testSet: string;
+  calibrationSet: string;
+  modelDir: string;
+  classNames: string[];
+  inputSize: [number, number];
+  scale: number;
+  offset: number;
+}
+
+/** The demo model's test and calibration sets, regenerated from their seeds into files the CLI uploads. */
+export async function writeDemoFiles(dir: string): Promise<DemoFiles> {
+  const manifest = readDemoManifest();
+  const datasets = await createDemoDatasets(demoDatasetSpec);
+  const testSet = path.join(dir, 'test.mfds');
+  const calibrationSet = path.join(dir, 'calibration.mfds');
+  await fs.writeFile(testSet, encodeDataset(datasets.test));
+  await fs.writeFile(calibrationSet, encodeDataset(datasets.calibration));
+  const [height, width] = manifest.inputShape;
+  return {
+    testSet,
+    calibrationSet,
+    modelDir: demoModelDir('mobilenet-v1-025-64'),
+    classNames: manifest.classNames,
+    inputSize: [height, width],
+    scale: manifest.preprocessing.scale,
+    offset: manifest.preprocessing.offset,
+  };
+}
