@@ -12,10 +12,18 @@ import {
 } from '@modelfleet/contracts';
 import { classCounts, decodeDataset, encodeDataset, importArchive, DATASET_MAGIC, type Dataset } from '@modelfleet/datasets';
 import { person } from '../../../auth/access.js';
+import { documentMultipartForm, FilePart } from '../../../plugins/multipart-docs.js';
 import { DatasetClassesMismatch, DatasetNotFound, UploadInvalid } from '../../../domain/errors.js';
 import { findLineOrThrow } from '../../../domain/lines.js';
 import { datasetOut } from '../../../domain/serialize.js';
 import { readBlob, receiveMultipart } from '../../../domain/uploads.js';
+
+/** The form as OpenAPI shows it (the handler reads the parts as a stream, in this order). */
+const DatasetUploadForm = Type.Object({
+  role: Type.Enum(DATASET_ROLES),
+  name: Type.Optional(Type.String({ maxLength: 200 })),
+  file: FilePart('a .zip or .tar.gz of class folders, or a .mfds dataset file'),
+});
 
 const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse, 422: ErrorResponse };
 
@@ -41,7 +49,7 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post(
     '/:line/datasets',
     {
-      config: { access: person('upload') },
+      config: { access: person('upload'), swaggerTransform: documentMultipartForm(DatasetUploadForm) },
       schema: {
         tags: ['datasets'],
         summary: 'Add a labelled image set to a line (test, calibration or train)',

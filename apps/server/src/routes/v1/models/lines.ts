@@ -2,7 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { CreateModelLineBody, ErrorResponse, LineParams, ModelLine, ModelLineList } from '@modelfleet/contracts';
 import { person } from '../../../auth/access.js';
 import { LineExists } from '../../../domain/errors.js';
-import { completePolicy, ensureChannel, findLineOrThrow } from '../../../domain/lines.js';
+import { ensureChannel } from '@modelfleet/releases';
+import { completePolicy, findLineOrThrow } from '../../../domain/lines.js';
 import { modelLineOut } from '../../../domain/serialize.js';
 
 const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse };
@@ -11,6 +12,8 @@ export const lineRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post(
     '/',
     {
+      // One path, /v1/models, as clients call it (and as OpenAPI then documents it), not also /v1/models/.
+      prefixTrailingSlash: 'no-slash',
       config: { access: person('upload') },
       schema: {
         tags: ['models'],
@@ -39,6 +42,7 @@ export const lineRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get(
     '/',
     {
+      prefixTrailingSlash: 'no-slash',
       config: { access: person('read') },
       schema: { tags: ['models'], summary: 'List model lines', response: { 200: ModelLineList, ...errors } },
     },

@@ -11,11 +11,21 @@ import {
 import { isHiddenPath, unpackArchive } from '@modelfleet/archive';
 import { MODEL_JSON, readArtifact, sha256Hex } from '@modelfleet/model-format';
 import { person } from '../../../auth/access.js';
+import { documentMultipartForm, FilePart } from '../../../plugins/multipart-docs.js';
 import { candidateTableCsv, candidateTableMarkdown } from '../../../domain/candidate-table.js';
 import { UploadInvalid } from '../../../domain/errors.js';
 import { findLineOrThrow } from '../../../domain/lines.js';
 import { loadVersion } from '../../../domain/versions.js';
 import { readBlob, receiveMultipart, type ReceivedUpload } from '../../../domain/uploads.js';
+
+/** The form as OpenAPI shows it: model.json and one part per shard named by its manifest path, or one archive. */
+const VersionUploadForm = Type.Object(
+  {
+    'model.json': Type.Optional(FilePart('the TF.js LayersModel topology and weights manifest')),
+    archive: Type.Optional(FilePart('instead of the files: a .zip or .tar.gz holding model.json and its shards')),
+  },
+  { additionalProperties: FilePart('a weight shard, the part named by its path in the weights manifest (e.g. group1-shard1of1.bin)') },
+);
 
 const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse, 422: ErrorResponse };
 
@@ -58,7 +68,7 @@ export const versionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post(
     '/:line/versions',
     {
-      config: { access: person('upload') },
+      config: { access: person('upload'), swaggerTransform: documentMultipartForm(VersionUploadForm) },
       schema: {
         tags: ['versions'],
         summary: 'Upload a trained TF.js LayersModel; the optimize job starts at once',
