@@ -34,7 +34,7 @@ export interface OptimizeResult {
  * Optimize one uploaded version: build and measure every candidate of the line's policy, store the
  * candidate table and the artifacts, select the winner and, when the policy says so, publish it.
  * Idempotent: artifacts are content-addressed, rows are keyed by (version, variant), and publishing
- * skips a candidate already released on the channel, so a retried or duplicated job changes nothing twice.
+ * skips a version already released on the channel, so a retried or duplicated job changes nothing twice.
  */
 async function optimize(payload: { versionId: string }, ctx: JobContext<PipelineServices>): Promise<OptimizeResult> {
   const { db, blobs, signingKey } = ctx.services;
@@ -157,7 +157,11 @@ async function optimize(payload: { versionId: string }, ctx: JobContext<Pipeline
 
     let releaseNumber: number | null = null;
     if (policy.autoPublish && winnerId !== null) {
-      const existing = await prisma.release.findFirst({ where: { candidateId: winnerId, channel: { name: policy.channel } } });
+      // One automatic release per version and channel: a re-run whose noisy latencies tip the choice
+      // to another candidate must not publish a second time.
+      const existing = await prisma.release.findFirst({
+        where: { candidate: { versionId: version.id }, channel: { name: policy.channel } },
+      });
       const release = existing ?? (await publishRelease(db, signingKey, { lineId: line.id, channel: policy.channel, candidateId: winnerId }));
       releaseNumber = release.number;
       ctx.log.info({ release: release.number, channel: policy.channel }, existing ? 'already published' : 'published');

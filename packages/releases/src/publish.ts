@@ -1,6 +1,7 @@
 import type { Preprocessing, ReleaseManifest } from '@modelfleet/contracts';
 import type { Database, Release } from '@modelfleet/db';
 import { signEnvelope, type SigningKey } from '@modelfleet/signing';
+import { ensureChannel } from './channels.js';
 import { ReleaseNumberContention } from './errors.js';
 
 export const MANIFEST_KIND = 'release-manifest';
@@ -24,11 +25,7 @@ export async function publishRelease(db: Database, key: SigningKey, input: Publi
   const { prisma } = db;
   const line = await prisma.modelLine.findUniqueOrThrow({ where: { id: input.lineId } });
   const candidate = await prisma.candidate.findUniqueOrThrow({ where: { id: input.candidateId } });
-  const channel = await prisma.channel.upsert({
-    where: { lineId_name: { lineId: line.id, name: input.channel } },
-    create: { lineId: line.id, name: input.channel },
-    update: {},
-  });
+  const channel = await ensureChannel(db, line.id, input.channel);
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const last = await prisma.release.findFirst({
       where: { lineId: line.id, channelId: channel.id },

@@ -13,12 +13,3 @@ export async function findLineOrThrow(db: Database, name: string) {
   if (line === null) throw new LineNotFound(name);
   return line;
 }
-
-/** The channel row, created on first use (channels are named in policies and publish requests). */
-export async function ensureChannel(db: Database, lineId: string, name: string) {
-  return db.prisma.channel.upsert({
-    where: { lineId_name: { lineId, name } },
-    create: { lineId, name },
-    update: {},
-  });
-}
