@@ -228,8 +228,8 @@ export type ReleaseList = Static<typeof ReleaseList>;
 
 export const PublishBody = Type.Object({
   /** Publish this candidate; or give `version` to publish that version's selected winner. */
-  candidateId: Type.Optional(Type.String()),
-  version: Type.Optional(Type.String()),
+  candidateId: Type.Optional(Type.String({ format: 'uuid' })),
+  version: Type.Optional(Type.String({ format: 'uuid' })),
   channel: Type.Optional(ChannelName),
 });
 export type PublishBody = Static<typeof PublishBody>;
