@@ -11,6 +11,7 @@ import {
   type Preprocessing,
 } from '@modelfleet/contracts';
 import { classCounts, decodeDataset, encodeDataset, importArchive, DATASET_MAGIC, type Dataset } from '@modelfleet/datasets';
+import { isModelFleetError } from '@modelfleet/errors';
 import { person } from '../../../auth/access.js';
 import { documentMultipartForm, FilePart } from '../../../plugins/multipart-docs.js';
 import { DatasetClassesMismatch, DatasetNotFound, UploadInvalid } from '../../../domain/errors.js';
@@ -84,6 +85,12 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
               classNames: preprocessing.classNames,
               maxEntries: limits.archiveMaxEntries,
               maxExpandedBytes: limits.archiveMaxExpandedBytes,
+            }).catch((error: unknown) => {
+              // A class folder the line lacks is the same refusal as a dataset file with other classes: one code.
+              if (isModelFleetError(error) && error.code === 'MF_ERR_DATASET_UNKNOWN_LABEL') {
+                throw new DatasetClassesMismatch(error.message, { cause: error });
+              }
+              throw error;
             });
         checkAgainstLine(dataset, preprocessing);
         const encoded = encodeDataset(dataset);

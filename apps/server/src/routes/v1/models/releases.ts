@@ -2,7 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ErrorResponse, LineParams, PublishBody, Release, ReleaseList, ReleaseListQuery, type OptimizationPolicy } from '@modelfleet/contracts';
 import { publishRelease } from '@modelfleet/releases';
 import { person } from '../../../auth/access.js';
-import { CandidateNotFound, UploadInvalid, VersionNotFound, VersionNotReady } from '../../../domain/errors.js';
+import { CandidateNotFound, VersionNotFound, VersionNotReady } from '../../../domain/errors.js';
+import { RequestInvalid } from '../../../errors.js';
 import { findLineOrThrow } from '../../../domain/lines.js';
 import { releaseOut } from '../../../domain/serialize.js';
 
@@ -26,7 +27,7 @@ export const releaseRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       const line = await findLineOrThrow(db, request.params.line);
       const { candidateId, version, channel } = request.body;
       if ((candidateId === undefined) === (version === undefined)) {
-        throw new UploadInvalid('give exactly one of candidateId and version');
+        throw new RequestInvalid('give exactly one of candidateId and version');
       }
       let chosen: string;
       if (candidateId !== undefined) {
