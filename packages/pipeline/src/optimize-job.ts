@@ -5,9 +5,9 @@ import type { Prisma } from '@modelfleet/db';
 import { defineJob, isPermanentFailure, PermanentJobError, type JobContext } from '@modelfleet/jobs';
 import { candidateById } from '@modelfleet/quantize';
 import { publishRelease } from '@modelfleet/releases';
+import { readBlobBytes } from '@modelfleet/storage';
 import { DatasetRequired, VersionMissing } from './errors.js';
 import type { OptimizeTaskInput, OptimizeTaskOutput } from './optimize-task.js';
-import { readBlob } from './read-blob.js';
 import type { PipelineServices } from './services.js';
 
 /** A measured value as Prisma's JSON input (plain data, no class instances or undefined). */
@@ -75,21 +75,21 @@ async function optimize(payload: { versionId: string }, ctx: JobContext<Pipeline
     }
     const train = newest('train');
 
-    const modelJson = JSON.parse(new TextDecoder().decode(await readBlob(blobs, version.modelJsonSha256))) as {
+    const modelJson = JSON.parse(new TextDecoder().decode(await readBlobBytes(blobs, version.modelJsonSha256))) as {
       weightsManifest?: { paths?: string[] }[];
     };
     const shardPaths = (modelJson.weightsManifest ?? []).flatMap((group) => group.paths ?? []);
-    const modelFiles: [string, Uint8Array][] = [['model.json', await readBlob(blobs, version.modelJsonSha256)]];
+    const modelFiles: [string, Uint8Array][] = [['model.json', await readBlobBytes(blobs, version.modelJsonSha256)]];
     for (const [index, path] of shardPaths.entries()) {
       const sha256 = version.weightShardSha256s[index];
       if (sha256 === undefined) throw new PermanentJobError('MF_ERR_VERSION_CORRUPT', `version ${version.id} lacks shard ${path}`);
-      modelFiles.push([path, await readBlob(blobs, sha256)]);
+      modelFiles.push([path, await readBlobBytes(blobs, sha256)]);
     }
     const input: OptimizeTaskInput = {
       modelFiles,
-      test: await readBlob(blobs, test.blobSha256),
-      ...(calibration !== undefined ? { calibration: await readBlob(blobs, calibration.blobSha256) } : {}),
-      ...(train !== undefined ? { train: await readBlob(blobs, train.blobSha256) } : {}),
+      test: await readBlobBytes(blobs, test.blobSha256),
+      ...(calibration !== undefined ? { calibration: await readBlobBytes(blobs, calibration.blobSha256) } : {}),
+      ...(train !== undefined ? { train: await readBlobBytes(blobs, train.blobSha256) } : {}),
       preprocessing: { scale: preprocessing.scale, offset: preprocessing.offset },
       policy,
     };

@@ -83,16 +83,3 @@ export async function receiveMultipart(
   }
   return { fields, files, discard };
 }
-
-/** Reads a stored blob whole: for model.json, shards and datasets once they are known to be within limits. */
-export async function readBlob(blobs: BlobStore, sha256: string): Promise<Uint8Array> {
-  const { stream, length } = await blobs.get(sha256);
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for await (const chunk of stream) {
-    const bytes = chunk as Uint8Array;
-    out.set(bytes, offset);
-    offset += bytes.length;
-  }
-  return out;
-}

@@ -12,12 +12,13 @@ import {
 } from '@modelfleet/contracts';
 import { classCounts, decodeDataset, encodeDataset, importArchive, DATASET_MAGIC, type Dataset } from '@modelfleet/datasets';
 import { isModelFleetError } from '@modelfleet/errors';
+import { readBlobBytes } from '@modelfleet/storage';
 import { person } from '../../../auth/access.js';
 import { documentMultipartForm, FilePart } from '../../../plugins/multipart-docs.js';
 import { DatasetClassesMismatch, DatasetNotFound, UploadInvalid } from '../../../domain/errors.js';
 import { findLineOrThrow } from '../../../domain/lines.js';
 import { datasetOut } from '../../../domain/serialize.js';
-import { readBlob, receiveMultipart } from '../../../domain/uploads.js';
+import { receiveMultipart } from '../../../domain/uploads.js';
 
 /** The form as OpenAPI shows it (the handler reads the parts as a stream, in this order). */
 const DatasetUploadForm = Type.Object({
@@ -77,7 +78,7 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         }
         const file = upload.files[0];
         if (file === undefined || file.field !== 'file') throw new UploadInvalid('expected one file part named file');
-        const bytes = await readBlob(blobs, file.sha256);
+        const bytes = await readBlobBytes(blobs, file.sha256);
         const dataset = isDatasetFile(bytes)
           ? decodeDataset(bytes)
           : await importArchive(bytes, {

@@ -16,7 +16,7 @@ import {
   syntheticDatasetFile,
   waitForVersion,
 } from '../../../testing/api.js';
-import { readBlob } from '../../../domain/uploads.js';
+import { readBlobBytes as readBlob } from '@modelfleet/storage';
 
 describe('releases', () => {
   let server: TestServer;

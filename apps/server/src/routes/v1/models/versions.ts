@@ -10,13 +10,14 @@ import {
 } from '@modelfleet/contracts';
 import { isHiddenPath, unpackArchive } from '@modelfleet/archive';
 import { MODEL_JSON, readArtifact, sha256Hex } from '@modelfleet/model-format';
+import { readBlobBytes } from '@modelfleet/storage';
 import { person } from '../../../auth/access.js';
 import { documentMultipartForm, FilePart } from '../../../plugins/multipart-docs.js';
 import { candidateTableCsv, candidateTableMarkdown } from '../../../domain/candidate-table.js';
 import { UploadInvalid } from '../../../domain/errors.js';
 import { findLineOrThrow } from '../../../domain/lines.js';
 import { loadVersion } from '../../../domain/versions.js';
-import { readBlob, receiveMultipart, type ReceivedUpload } from '../../../domain/uploads.js';
+import { receiveMultipart, type ReceivedUpload } from '../../../domain/uploads.js';
 
 /** The form as OpenAPI shows it: model.json and one part per shard named by its manifest path, or one archive. */
 const VersionUploadForm = Type.Object(
@@ -96,7 +97,7 @@ export const versionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       let versionId: string | undefined;
       try {
         if (upload.files.length === 0) throw new UploadInvalid('no files: send model.json and its weight shards, or an archive');
-        const files = await uploadedFiles(upload, (sha256) => readBlob(blobs, sha256), limits);
+        const files = await uploadedFiles(upload, (sha256) => readBlobBytes(blobs, sha256), limits);
         readArtifact(files); // validates everything, or throws a specific MF_ERR_…
         // Keep exactly the files the model consists of, as uploaded: model.json and its shards in manifest order.
         const manifest = JSON.parse(new TextDecoder().decode(files.get(MODEL_JSON))) as { weightsManifest: { paths: string[] }[] };
