@@ -85,6 +85,8 @@ export async function waitForVersion(
   id: string,
   until: readonly ModelVersion['status'][] = ['ready', 'failed'],
   deadlineMs = 90_000,
+  /** Sees every state polled, e.g. to check that progress only moves forward. */
+  observe?: (version: ModelVersion) => void,
 ): Promise<ModelVersion> {
   const deadline = Date.now() + deadlineMs;
   let last: ModelVersion | undefined;
@@ -96,6 +98,7 @@ export async function waitForVersion(
     });
     if (response.statusCode !== 200) throw new Error(`GET version ${id}: ${response.statusCode} ${response.body}`);
     last = response.json<ModelVersion>();
+    observe?.(last);
     if (until.includes(last.status)) return last;
     if (Date.now() > deadline) {
       throw new Error(

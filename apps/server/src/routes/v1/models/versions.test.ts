@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelVersion, VersionAccepted } from '@modelfleet/contracts';
 import { loadDemoModelFiles } from '@modelfleet/demo-models';
@@ -112,10 +113,12 @@ describe('versions', () => {
       await expectRefused(() => postVersion(server, LINE, files), 413, 'MF_ERR_UPLOAD_TOO_LARGE');
     });
 
-    it('an archive with an entry ../model.json: 422 MF_ERR_ARCHIVE_UNSAFE_PATH', async () => {
+    it('an archive with an entry ../model.json or an absolute path: 422 MF_ERR_ARCHIVE_UNSAFE_PATH', async () => {
       const files = demoFiles();
       const archive = zipFiles({ '../model.json': files.get('model.json')!, [SHARD]: files.get(SHARD)! });
       await expectRefused(() => postVersion(server, LINE, [['archive', archive]]), 422, 'MF_ERR_ARCHIVE_UNSAFE_PATH');
+      const absolute = zipFiles({ 'model.json': files.get('model.json')!, [`/tmp/${SHARD}`]: files.get(SHARD)! });
+      await expectRefused(() => postVersion(server, LINE, [['archive', absolute]]), 422, 'MF_ERR_ARCHIVE_UNSAFE_PATH');
     });
 
     it('no files, a body that is not multipart, an unknown line, a read-only key', async () => {
@@ -152,22 +155,36 @@ describe('versions', () => {
   describe('accepted uploads', () => {
     let accepted: VersionAccepted;
 
-    it('answers 202 with a status URL and records the version', async () => {
+    it('answers 202 with a status URL and records the version (the upload may exceed BODY_LIMIT_BYTES)', async () => {
       const files = demoFiles();
+      // A part the manifest does not name: received within the upload limit, then not kept.
+      const readme = new Uint8Array(200_000).fill(0x2e);
+      files.set('README.txt', readme);
+      const total = [...files.values()].reduce((sum, bytes) => sum + bytes.length, 0);
+      expect(total).toBeGreaterThan(server.config.bodyLimitBytes);
       const response = await postVersion(server, LINE, files);
       expect(response.statusCode, response.body).toBe(202);
       accepted = response.json<VersionAccepted>();
       expect(accepted.statusUrl).toBe(`/v1/models/${LINE}/versions/${accepted.id}`);
       const row = await server.services.db.prisma.modelVersion.findUniqueOrThrow({ where: { id: accepted.id } });
-      expect(row.sourceBytes).toBe(files.get('model.json')!.length + files.get(SHARD)!.length);
+      expect(row.sourceBytes).toBe(total - readme.length);
       // model.json and its shard are kept as uploaded.
       expect(await server.services.blobs.exists(row.modelJsonSha256)).toBe(true);
       expect(row.weightShardSha256s).toHaveLength(1);
+      expect(await server.services.blobs.exists(createHash('sha256').update(readme).digest('hex'))).toBe(false);
     });
 
     it('runs the optimize job to ready, with every candidate of the policy measured and a winner', async () => {
-      const version = await waitForVersion(server, LINE, accepted.id, ['ready', 'failed']);
+      const seen: ModelVersion[] = [];
+      const version = await waitForVersion(server, LINE, accepted.id, ['ready', 'failed'], 90_000, (v) => seen.push(v));
       expect(version.error).toBeNull();
+      // Progress only moves forward, through the job's stages in order.
+      const percents = seen.map((v) => v.progress.percent);
+      expect(percents).toEqual([...percents].sort((a, b) => a - b));
+      const stageOrder = [null, 'load', 'evaluate', 'store', 'publish', 'done'];
+      const stages = seen.map((v) => stageOrder.indexOf(v.progress.stage));
+      expect(stages.every((index) => index >= 0)).toBe(true);
+      expect(stages).toEqual([...stages].sort((a, b) => a - b));
       expect(version.status).toBe('ready');
       expect(version.progress).toEqual({ stage: 'done', percent: 100 });
       // The float32 original (theta0) is always measured too: it is the baseline.
