@@ -7,6 +7,8 @@ import { openApi } from './plugins/openapi.js';
 import { healthRoutes } from './routes/health.js';
 import { keyRoutes } from './routes/v1/keys.js';
 import { modelRoutes } from './routes/v1/models/index.js';
+import { deviceRoutes, publishEviction } from './routes/v1/devices/index.js';
+import { blobRoutes } from './routes/v1/blobs/index.js';
 import type { AppServices } from './services.js';
 
 declare module 'fastify' {
@@ -35,9 +37,12 @@ export const app = fp(
     });
     fastify.decorate('services', options.services);
     await fastify.register(authPlugin);
+    await fastify.register(publishEviction);
     await fastify.register(healthRoutes);
     await fastify.register(keyRoutes);
     await fastify.register(modelRoutes, { prefix: '/v1/models' });
+    await fastify.register(deviceRoutes);
+    await fastify.register(blobRoutes);
   },
   { name: 'modelfleet-app' },
 );

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
+import type { DeviceSettings } from './devices/device-services.js';
 
 /**
  * The server's configuration: read from the environment once at start-up, validated against this schema,
@@ -34,6 +35,16 @@ export const ConfigSchema = Type.Object({
   MODELFLEET_ADMIN_KEY: Type.Optional(Type.String({ pattern: '^mfk_[0-9a-f]{8}_[A-Za-z0-9_-]{43}$' })),
   /** How long a graceful shutdown waits for in-flight requests and jobs before it gives up. */
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 10_000 }),
+  /** Seconds a device is told to wait between polls (it adds jitter). */
+  DEVICE_POLL_AFTER_SECONDS: Type.Integer({ minimum: 1, default: 60 }),
+  /** Lifetime of a signed update offer; a replayed offer stops working after it (freeze attacks). */
+  DEVICE_OFFER_LIFETIME_SECONDS: Type.Integer({ minimum: 60, default: 7 * 24 * 3600 }),
+  /** How long a device token is trusted without a query (bounds revocation delay across processes). */
+  DEVICE_AUTH_CACHE_TTL_MS: Type.Integer({ minimum: 0, default: 5_000 }),
+  /** How long a channel's latest release is cached (bounds staleness after a publish in another process). */
+  DEVICE_RELEASE_CACHE_TTL_MS: Type.Integer({ minimum: 0, default: 2_000 }),
+  /** How often devices' last-seen times are written (batched). */
+  DEVICE_LAST_SEEN_FLUSH_MS: Type.Integer({ minimum: 100, default: 5_000 }),
 });
 
 export type RawConfig = Static<typeof ConfigSchema>;
@@ -50,6 +61,7 @@ export interface ServerConfig {
   bodyLimitBytes: number;
   shutdownTimeoutMs: number;
   limits: UploadLimits;
+  devices: DeviceSettings;
   signingKeyPem: string | undefined;
   adminKey: string | undefined;
   /** PGlite in the data folder (embedded default) or PostgreSQL at `DATABASE_URL`. */
@@ -84,6 +96,11 @@ const INTEGER_KEYS = new Set([
   'DATASET_UPLOAD_MAX_BYTES',
   'ARCHIVE_MAX_ENTRIES',
   'ARCHIVE_MAX_EXPANDED_BYTES',
+  'DEVICE_POLL_AFTER_SECONDS',
+  'DEVICE_OFFER_LIFETIME_SECONDS',
+  'DEVICE_AUTH_CACHE_TTL_MS',
+  'DEVICE_RELEASE_CACHE_TTL_MS',
+  'DEVICE_LAST_SEEN_FLUSH_MS',
 ]);
 
 /** Parses the environment into a config, or throws a ConfigError that names every bad variable. */
@@ -129,6 +146,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       datasetUploadBytes: config.DATASET_UPLOAD_MAX_BYTES,
       archiveMaxEntries: config.ARCHIVE_MAX_ENTRIES,
       archiveMaxExpandedBytes: config.ARCHIVE_MAX_EXPANDED_BYTES,
+    },
+    devices: {
+      pollAfterSeconds: config.DEVICE_POLL_AFTER_SECONDS,
+      offerLifetimeSeconds: config.DEVICE_OFFER_LIFETIME_SECONDS,
+      authCacheTtlMs: config.DEVICE_AUTH_CACHE_TTL_MS,
+      releaseCacheTtlMs: config.DEVICE_RELEASE_CACHE_TTL_MS,
+      lastSeenFlushMs: config.DEVICE_LAST_SEEN_FLUSH_MS,
     },
     signingKeyPem: config.MODELFLEET_SIGNING_KEY,
     adminKey: config.MODELFLEET_ADMIN_KEY,

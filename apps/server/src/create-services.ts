@@ -9,6 +9,7 @@ import type { ModelFleetCatalog } from '@modelfleet/catalog';
 import { ensureBootstrapAdminKey } from './auth/api-keys.js';
 import type { ServerConfig } from './config.js';
 import type { AppServices } from './services.js';
+import { createDeviceServices } from './devices/device-services.js';
 
 export interface ServerServices extends AppServices {
   /** Closes the queue (waiting for in-flight jobs), then the database. Idempotent. */
@@ -65,6 +66,10 @@ export async function createServices(config: ServerConfig, logger: Logger): Prom
 
     if (config.redisUrl === undefined) await resumeUnfinishedVersions(db, queue, logger);
 
+    // Closed before the queue and the database (opened is closed in reverse): its last flush needs the database.
+    const devices = createDeviceServices(db, signingKey, config.devices, logger.child({ component: 'devices' }));
+    opened.push(devices);
+
     let closing: Promise<void> | undefined;
     return {
       db,
@@ -72,6 +77,7 @@ export async function createServices(config: ServerConfig, logger: Logger): Prom
       queue,
       signingKey,
       limits: config.limits,
+      devices,
       probes: [
         { name: 'database', driver: db.kind, ping: () => db.ping() },
         { name: 'queue', driver: config.redisUrl === undefined ? 'in-process' : 'bullmq', ping: () => queue.ping() },

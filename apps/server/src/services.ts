@@ -5,6 +5,7 @@ import type { ModelFleetCatalog } from '@modelfleet/catalog';
 import type { SigningKey } from '@modelfleet/signing';
 import type { BlobStore } from '@modelfleet/storage';
 import type { UploadLimits } from './config.js';
+import type { DeviceServices } from './devices/device-services.js';
 
 /** Something /readyz asks whether it can be reached. */
 export interface ReadinessProbe {
@@ -22,4 +23,6 @@ export interface AppServices {
   signingKey: SigningKey;
   limits: UploadLimits;
   probes: readonly ReadinessProbe[];
+  /** Device authentication, poll answers, last-seen batching and served-byte counters (issue 5). */
+  devices: DeviceServices;
 }

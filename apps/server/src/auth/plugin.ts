@@ -2,6 +2,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { hashApiKey, isWellFormedApiKey, scopesGrant, type ApiKeyScope } from './api-keys.js';
 import { CredentialInvalid, CredentialMissing, ScopeMissing, WrongCredentialKind } from './errors.js';
+import { isWellFormedFleetToken } from '../devices/tokens.js';
+import type { DevicePrincipal } from '../devices/principal.js';
 
 export interface PersonPrincipal {
   kind: 'person';
@@ -13,10 +15,12 @@ export interface PersonPrincipal {
 declare module 'fastify' {
   interface FastifyRequest {
     person: PersonPrincipal | null;
+    device: DevicePrincipal | null;
   }
 }
 
-function bearer(request: FastifyRequest): string | undefined {
+/** The bearer credential of a request, if any. */
+export function bearerToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   if (typeof header !== 'string') return undefined;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
@@ -30,6 +34,7 @@ function bearer(request: FastifyRequest): string | undefined {
 export const authPlugin = fp(
   async (fastify: FastifyInstance) => {
     fastify.decorateRequest('person', null);
+    fastify.decorateRequest('device', null);
 
     fastify.addHook('onRoute', (route) => {
       // Routes the framework's own plugins add (OpenAPI UI and JSON) are public documentation.
@@ -48,7 +53,7 @@ export const authPlugin = fp(
     fastify.addHook('onRequest', async (request) => {
       const access = request.routeOptions.config.access;
       if (access === undefined || access.kind === 'public') return;
-      const token = bearer(request);
+      const token = bearerToken(request);
       if (access.kind === 'person') {
         if (token === undefined) throw new CredentialMissing('an API key (Authorization: Bearer mfk_…)');
         if (!isWellFormedApiKey(token)) {
@@ -61,8 +66,15 @@ export const authPlugin = fp(
         request.person = { kind: 'person', apiKeyId: key.id, prefix: key.prefix, scopes: key.scopes };
         return;
       }
-      // Device routes authenticate in their own plugin (issue 5); a person's key is never a device token.
-      if (token !== undefined && isWellFormedApiKey(token)) throw new WrongCredentialKind('devices', 'people (API keys)');
+      // A device route: a person's key is never a device token.
+      if (token === undefined) throw new CredentialMissing('a device token (Authorization: Bearer mfd_…)');
+      if (isWellFormedApiKey(token)) throw new WrongCredentialKind('devices', 'people (API keys)');
+      if (!isWellFormedFleetToken('mfd', token)) throw new CredentialInvalid();
+      // Cached (see devices/device-auth.ts): a device that polled a moment ago costs no query.
+      const device = await fastify.services.devices.auth.authenticate(token);
+      if (device === null) throw new CredentialInvalid();
+      request.device = device;
+      fastify.services.devices.lastSeen.seen(device.id);
     });
   },
   { name: 'modelfleet-auth' },

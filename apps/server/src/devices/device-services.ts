@@ -1,0 +1,51 @@
+import type { Logger } from 'pino';
+import type { Database } from '@modelfleet/db';
+import type { SigningKey } from '@modelfleet/signing';
+import { createBlobAccess, type BlobAccess } from './blob-access.js';
+import { createBytesServed, type BytesServed } from './bytes-served.js';
+import { createDeviceAuth, type DeviceAuth } from './device-auth.js';
+import { createLastSeen, type LastSeen } from './last-seen.js';
+import { createPollAnswers, type PollAnswers } from './poll-answers.js';
+
+export interface DeviceSettings {
+  pollAfterSeconds: number;
+  offerLifetimeSeconds: number;
+  authCacheTtlMs: number;
+  releaseCacheTtlMs: number;
+  lastSeenFlushMs: number;
+}
+
+export const DEFAULT_DEVICE_SETTINGS: DeviceSettings = {
+  pollAfterSeconds: 60,
+  offerLifetimeSeconds: 7 * 24 * 3600,
+  authCacheTtlMs: 5_000,
+  releaseCacheTtlMs: 2_000,
+  lastSeenFlushMs: 5_000,
+};
+
+/** What the device routes keep in memory between requests; one per server process. */
+export interface DeviceServices {
+  auth: DeviceAuth;
+  polls: PollAnswers;
+  lastSeen: LastSeen;
+  blobAccess: BlobAccess;
+  bytesServed: BytesServed;
+  /** Flushes the last-seen batch; call before the database closes. */
+  close(): Promise<void>;
+}
+
+export function createDeviceServices(db: Database, key: SigningKey, settings: DeviceSettings, logger: Logger): DeviceServices {
+  const lastSeen = createLastSeen(db, { flushIntervalMs: settings.lastSeenFlushMs, logger });
+  return {
+    auth: createDeviceAuth(db, { ttlMs: settings.authCacheTtlMs }),
+    polls: createPollAnswers(db, key, {
+      releaseTtlMs: settings.releaseCacheTtlMs,
+      pollAfterSeconds: settings.pollAfterSeconds,
+      offerLifetimeSeconds: settings.offerLifetimeSeconds,
+    }),
+    lastSeen,
+    blobAccess: createBlobAccess(db),
+    bytesServed: createBytesServed(),
+    close: () => lastSeen.close(),
+  };
+}

@@ -1,0 +1,47 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { ErrorResponse, UpdateAnswer, UpdateQuery } from '@modelfleet/contracts';
+import type { RouteAccess } from '../../../auth/access.js';
+import { ifNoneMatchMatches } from '../../../devices/byte-range.js';
+
+const DEVICE: RouteAccess = { kind: 'device' };
+
+/**
+ * The poll. The hot path — a device that already runs the target — touches only memory: the device
+ * token cache, the channel's cached latest release and its cached signed offer; no query, no signature.
+ */
+export const updateRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
+  fastify.get(
+    '/v1/device/update',
+    {
+      config: { access: DEVICE },
+      schema: {
+        tags: ['devices'],
+        summary: 'Poll for an update (Authorization: Bearer mfd_…): 304 when nothing changed, 204 when the channel has no release',
+        description:
+          '`current` is the sha256 of the artifact the device runs; `If-None-Match` the ETag of the last answer. ' +
+          'Either matching the target answers 304. Otherwise 200 carries an update offer signed at answer time ' +
+          "(kind `update-offer`, valid until `expiresAt`) and the release manifest signed at publish time.",
+        querystring: UpdateQuery,
+        response: {
+          200: UpdateAnswer,
+          204: Type.Null({ description: 'the channel has no release yet' }),
+          304: Type.Null({ description: 'the device runs the target already' }),
+          400: ErrorResponse,
+          401: ErrorResponse,
+          403: ErrorResponse,
+        },
+      },
+    },
+    async (request, reply) => {
+      const device = request.device!;
+      const answer = device.channelId === null ? null : await fastify.services.devices.polls.forChannel(device.channelId);
+      if (answer === null) return reply.status(204).send(null);
+      reply.header('etag', answer.etag).header('cache-control', 'no-cache');
+      if (request.query.current === answer.targetSha256 || ifNoneMatchMatches(request.headers['if-none-match'], answer.etag)) {
+        return reply.status(304).send(null);
+      }
+      return reply.status(200).send(answer.answer);
+    },
+  );
+};
