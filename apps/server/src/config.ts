@@ -39,8 +39,10 @@ export const ConfigSchema = Type.Object({
   DEVICE_POLL_AFTER_SECONDS: Type.Integer({ minimum: 1, default: 60 }),
   /** Lifetime of a signed update offer; a replayed offer stops working after it (freeze attacks). */
   DEVICE_OFFER_LIFETIME_SECONDS: Type.Integer({ minimum: 60, default: 7 * 24 * 3600 }),
-  /** How long a device token is trusted without a query (bounds revocation delay across processes). */
-  DEVICE_AUTH_CACHE_TTL_MS: Type.Integer({ minimum: 0, default: 5_000 }),
+  /** How long a device stays in the device-token cache before it is read again. */
+  DEVICE_AUTH_CACHE_TTL_MS: Type.Integer({ minimum: 0, default: 600_000 }),
+  /** How often revocations and re-enrolments (from any process) are swept out of that cache. */
+  DEVICE_AUTH_SWEEP_MS: Type.Integer({ minimum: 100, default: 5_000 }),
   /** How long a channel's latest release is cached (bounds staleness after a publish in another process). */
   DEVICE_RELEASE_CACHE_TTL_MS: Type.Integer({ minimum: 0, default: 2_000 }),
   /** How often devices' last-seen times are written (batched). */
@@ -99,6 +101,7 @@ const INTEGER_KEYS = new Set([
   'DEVICE_POLL_AFTER_SECONDS',
   'DEVICE_OFFER_LIFETIME_SECONDS',
   'DEVICE_AUTH_CACHE_TTL_MS',
+  'DEVICE_AUTH_SWEEP_MS',
   'DEVICE_RELEASE_CACHE_TTL_MS',
   'DEVICE_LAST_SEEN_FLUSH_MS',
 ]);
@@ -151,6 +154,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       pollAfterSeconds: config.DEVICE_POLL_AFTER_SECONDS,
       offerLifetimeSeconds: config.DEVICE_OFFER_LIFETIME_SECONDS,
       authCacheTtlMs: config.DEVICE_AUTH_CACHE_TTL_MS,
+      authSweepMs: config.DEVICE_AUTH_SWEEP_MS,
       releaseCacheTtlMs: config.DEVICE_RELEASE_CACHE_TTL_MS,
       lastSeenFlushMs: config.DEVICE_LAST_SEEN_FLUSH_MS,
     },

@@ -11,6 +11,7 @@ export interface DeviceSettings {
   pollAfterSeconds: number;
   offerLifetimeSeconds: number;
   authCacheTtlMs: number;
+  authSweepMs: number;
   releaseCacheTtlMs: number;
   lastSeenFlushMs: number;
 }
@@ -18,7 +19,8 @@ export interface DeviceSettings {
 export const DEFAULT_DEVICE_SETTINGS: DeviceSettings = {
   pollAfterSeconds: 60,
   offerLifetimeSeconds: 7 * 24 * 3600,
-  authCacheTtlMs: 5_000,
+  authCacheTtlMs: 600_000,
+  authSweepMs: 5_000,
   releaseCacheTtlMs: 2_000,
   lastSeenFlushMs: 5_000,
 };
@@ -30,14 +32,15 @@ export interface DeviceServices {
   lastSeen: LastSeen;
   blobAccess: BlobAccess;
   bytesServed: BytesServed;
-  /** Flushes the last-seen batch; call before the database closes. */
+  /** Stops the revocation sweep and flushes the last-seen batch; call before the database closes. */
   close(): Promise<void>;
 }
 
 export function createDeviceServices(db: Database, key: SigningKey, settings: DeviceSettings, logger: Logger): DeviceServices {
   const lastSeen = createLastSeen(db, { flushIntervalMs: settings.lastSeenFlushMs, logger });
+  const auth = createDeviceAuth(db, { ttlMs: settings.authCacheTtlMs, sweepIntervalMs: settings.authSweepMs, logger });
   return {
-    auth: createDeviceAuth(db, { ttlMs: settings.authCacheTtlMs }),
+    auth,
     polls: createPollAnswers(db, key, {
       releaseTtlMs: settings.releaseCacheTtlMs,
       pollAfterSeconds: settings.pollAfterSeconds,
@@ -46,6 +49,9 @@ export function createDeviceServices(db: Database, key: SigningKey, settings: De
     lastSeen,
     blobAccess: createBlobAccess(db),
     bytesServed: createBytesServed(),
-    close: () => lastSeen.close(),
+    close: async () => {
+      await auth.close();
+      await lastSeen.close();
+    },
   };
 }

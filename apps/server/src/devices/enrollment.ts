@@ -80,12 +80,14 @@ export async function enrollDevice(db: Database, enrollmentToken: string, body: 
     channelId: channel.id,
     enrollmentTokenId: tokenRow.id,
     revokedAt: null,
+    // The time of the latest enrolment: the device-token caches of other processes sweep by it.
+    enrolledAt: now,
   };
   const existing = await db.prisma.device.findUnique({ where: { deviceId: body.deviceId }, select: { id: true } });
   let deviceRowId: string;
   if (existing === null) {
     try {
-      deviceRowId = (await db.prisma.device.create({ data: { deviceId: body.deviceId, ...fields, enrolledAt: now } })).id;
+      deviceRowId = (await db.prisma.device.create({ data: { deviceId: body.deviceId, ...fields } })).id;
     } catch (error) {
       if ((error as { code?: string }).code !== 'P2002') throw error;
       // The same device enrolled twice at once: the later one rotates the token the earlier one got.

@@ -11,7 +11,8 @@ import { createTestEnrollmentToken, enrollTestDevice, publishTestRelease } from 
 describe('device API: enrolment, poll, reports, fleet view', () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer();
+    // Timers that never fire during the tests: sweeps and flushes happen when a test calls them.
+    server = await startTestServer({ DEVICE_AUTH_SWEEP_MS: '3600000', DEVICE_LAST_SEEN_FLUSH_MS: '3600000' });
   }, 60_000);
   afterAll(async () => {
     await server?.close();
@@ -204,6 +205,20 @@ describe('device API: enrolment, poll, reports, fleet view', () => {
       expect(key.json().code).toBe('MF_ERR_WRONG_CREDENTIAL_KIND');
       const bad = await poll(deviceToken, '?current=not-a-sha');
       expect(bad.statusCode).toBe(400);
+    });
+
+    it('serves a cached device without a query and drops it on the next sweep after another process revokes it', async () => {
+      const { token } = await createTestEnrollmentToken(server, { line: 'poll-line' });
+      const device = await enrollTestDevice(server, token, 'sorter-elsewhere');
+      expect((await poll(device.deviceToken)).statusCode).toBe(200);
+      // Another server process revokes it: a database write this process's cache does not see...
+      await server.services.db.prisma.device.update({ where: { deviceId: 'sorter-elsewhere' }, data: { revokedAt: new Date() } });
+      expect((await poll(device.deviceToken)).statusCode).toBe(200);
+      // ...until the sweep (every DEVICE_AUTH_SWEEP_MS) asks which devices changed.
+      await server.services.devices.auth.sweep();
+      const after = await poll(device.deviceToken);
+      expect(after.statusCode).toBe(401);
+      expect(after.json().code).toBe('MF_ERR_CREDENTIAL_INVALID');
     });
 
     it('refuses a revoked device with 401 at once, and an unknown device token with 401', async () => {
