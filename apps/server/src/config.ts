@@ -107,7 +107,11 @@ const INTEGER_KEYS = new Set([
 ]);
 
 /** Parses the environment into a config, or throws a ConfigError that names every bad variable. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): ServerConfig {
+/**
+ * Relative paths (the data folder) resolve against the folder the person ran `npm start` in (npm sets
+ * INIT_CWD; turbo then runs the server inside apps/server), else the process's own working folder.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = env.INIT_CWD ?? process.cwd()): ServerConfig {
   const raw: Record<string, unknown> = {};
   for (const key of Object.keys(ConfigSchema.properties)) {
     const value = env[key];
