@@ -5,7 +5,7 @@
  *             computed in inference mode);
  *   finetune  a short full fine-tune of the base on the shifted distribution at a low rate.
  *
- *   npm run train -w @modelfleet/demo-models -- [--stage all|base|successors] [--epochs 22]
+ *   npm run train -w @modelfleet/demo-models -- [--stage all|base|continue|successors|head|finetune] [--epochs 30] [--lr 5e-4]
  *
  * Progress lines go to stdout; run it with nohup in the background (≈20-40 min on 2 shared cores).
  * Deterministic: seeded initialisers, seeded shuffles and augmentation, and Math.random replaced
@@ -14,16 +14,15 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createPrng, datasetCount } from '@modelfleet/datasets';
 import { createDemoDatasets, demoDatasetSpec, shiftedDatasetSpec } from '../src/dataset-spec.js';
 import {
   type DemoManifest,
   type DemoModelName,
   type DemoModelRecord,
-  demoModelDir,
   fixturesDir,
-  loadDemoModelFiles,
+  loadModelFolder,
 } from '../src/fixtures.js';
 import { buildMobileNetV1, HEAD_LAYER } from '../src/mobilenet.js';
 import { createTrainingRuntime } from '../src/runtime.js';
@@ -40,7 +39,7 @@ const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2)
   args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '');
 const stage = args.get('stage') ?? 'all';
-const epochs = Number(args.get('epochs') ?? 22);
+const epochs = Number(args.get('epochs') ?? 30);
 
 const mathRandom = createPrng(SEED ^ 0x5eed);
 Math.random = () => mathRandom.next();
@@ -62,7 +61,11 @@ log(
   `data: train ${datasetCount(data.train)}, test ${datasetCount(data.test)}; shifted train ${datasetCount(shifted.train)}, test ${datasetCount(shifted.test)}`,
 );
 
-const manifestPath = join(fixturesDir(), 'manifest.json');
+// --out writes the fixtures elsewhere (e.g. to try a recipe without touching the committed ones).
+const outDir = args.has('out') ? resolve(args.get('out')!) : fixturesDir();
+const modelDir = (name: DemoModelName): string => `${join(outDir, name)}/`;
+const loadDemoModelFiles = (name: DemoModelName): Map<string, Uint8Array> => loadModelFolder(modelDir(name));
+const manifestPath = join(outDir, 'manifest.json');
 const manifest: DemoManifest = existsSync(manifestPath)
   ? (JSON.parse(readFileSync(manifestPath, 'utf8')) as DemoManifest)
   : {
@@ -77,7 +80,7 @@ const manifest: DemoManifest = existsSync(manifestPath)
 manifest.runtime = `@tensorflow/tfjs ${tf.version.tfjs}, wasm backend (SIMD), Node ${process.version}, gradient kernels from src/kernels`;
 
 function writeFixture(name: DemoModelName, serialized: SerializedModel): DemoModelRecord['files'] {
-  const dir = demoModelDir(name);
+  const dir = modelDir(name);
   mkdirSync(dir, { recursive: true });
   const json = new TextEncoder().encode(serialized.modelJson);
   writeFileSync(join(dir, 'model.json'), json);
@@ -96,15 +99,19 @@ async function accuracies(model: Awaited<ReturnType<typeof deserializeModel>>): 
   };
 }
 
-function saveManifest(): void {
-  writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
+/** Writes this run's records over the file's current ones, so stages run in parallel keep each other's. */
+function saveManifest(written: DemoModelName): void {
+  const onDisk = existsSync(manifestPath) ? (JSON.parse(readFileSync(manifestPath, 'utf8')) as DemoManifest) : manifest;
+  const models = { ...onDisk.models, [written]: manifest.models[written] };
+  writeFileSync(manifestPath, `${JSON.stringify({ ...manifest, models }, null, 2)}\n`);
 }
 
 const parameterCount = (model: { countParams(): number }): number => model.countParams();
 
 if (stage === 'all' || stage === 'base') {
   const model = buildMobileNetV1(tf, { alpha: 0.25, size: 64, classes: 5, dropout: 0.1, seed: SEED });
-  const learningRate = { start: 5e-3, end: 5e-5 };
+  const baseRate = Number(args.get('base-lr') ?? 5e-3);
+  const learningRate = { start: baseRate, end: baseRate / 100 };
   model.compile({
     optimizer: tf.train.adam(learningRate.start),
     loss: 'categoricalCrossentropy',
@@ -194,9 +201,62 @@ if (stage === 'all' || stage === 'base') {
       history,
     },
   };
-  saveManifest();
+  saveManifest('mobilenet-v1-025-64');
   if (accuracy.test < TARGET_TEST_ACCURACY)
     log(`WARNING base test accuracy ${pct(accuracy.test)} is below ${pct(TARGET_TEST_ACCURACY)}`);
+}
+
+/**
+ * More epochs for the committed base (e.g. `--stage continue --epochs 3 --lr 5e-4`), as the issue
+ * did ("95 % after two more epochs of fine-tuning"). Adam starts with fresh moments.
+ */
+if (stage === 'continue') {
+  const record = manifest.models['mobilenet-v1-025-64'];
+  if (!record) throw new Error('no base model to continue; run --stage base first');
+  const rate = Number(args.get('lr') ?? 5e-4);
+  const model = await deserializeModel(loadDemoModelFiles('mobilenet-v1-025-64'));
+  model.compile({ optimizer: tf.train.adam(rate), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  const training = record.training as {
+    epochs: number;
+    seconds: number;
+    history: Array<{ epoch: number; loss: number; trainAccuracy: number; testAccuracy: number; seconds: number }>;
+    continued?: Array<{ epochs: number; learningRate: number; schedule: string }>;
+  };
+  let seconds = 0;
+  await trainEpochs(model, data.train, {
+    epochs,
+    batchSize: BATCH,
+    learningRate: cosineSchedule(rate, rate / 20, epochs),
+    preprocessing,
+    prng: createPrng(SEED + 100 + training.history.length),
+    augment: true,
+    onEpoch: async (r) => {
+      seconds += r.seconds;
+      const testAccuracy = await measureAccuracy(model, data.test, preprocessing);
+      training.history.push({
+        epoch: training.history.length + 1,
+        loss: r.loss,
+        trainAccuracy: r.trainAccuracy,
+        testAccuracy,
+        seconds: r.seconds,
+      });
+      log(
+        `continue epoch ${r.epoch}/${r.epochs} lr ${r.learningRate.toExponential(2)} loss ${r.loss.toFixed(4)} ` +
+          `train(batch) ${pct(r.trainAccuracy)} test ${pct(testAccuracy)} ${r.seconds.toFixed(1)}s`,
+      );
+    },
+  });
+  const accuracy = await accuracies(model);
+  log(`continue done: test ${pct(accuracy.test)} train ${pct(accuracy.train)} (was ${pct(record.accuracy.test)})`);
+  record.files = writeFixture('mobilenet-v1-025-64', await serializeModel(model));
+  record.accuracy = accuracy;
+  training.epochs += epochs;
+  training.seconds += Math.round(seconds);
+  training.continued = [
+    ...(training.continued ?? []),
+    { epochs, learningRate: rate, schedule: `cosine to ${rate / 20}` },
+  ];
+  saveManifest('mobilenet-v1-025-64');
 }
 
 if (stage === 'all' || stage === 'successors' || stage === 'head') {
@@ -233,7 +293,7 @@ if (stage === 'all' || stage === 'successors' || stage === 'head') {
       seconds: Math.round(seconds),
     },
   };
-  saveManifest();
+  saveManifest('mobilenet-v1-025-64-head');
 }
 
 if (stage === 'all' || stage === 'successors' || stage === 'finetune') {
@@ -273,6 +333,6 @@ if (stage === 'all' || stage === 'successors' || stage === 'finetune') {
       seconds: Math.round(reports.reduce((sum, r) => sum + r.seconds, 0)),
     },
   };
-  saveManifest();
+  saveManifest('mobilenet-v1-025-64-finetune');
 }
 log('done');

@@ -49,7 +49,11 @@ export function demoModelPath(name: DemoModelName): string {
 
 /** model.json and every weight shard it lists, by their paths relative to model.json — the input of model-format's readArtifact. */
 export function loadDemoModelFiles(name: DemoModelName): Map<string, Uint8Array> {
-  const dir = demoModelDir(name);
+  return loadModelFolder(demoModelDir(name));
+}
+
+/** model.json and its shards from a folder (`dir` ends with a separator). */
+export function loadModelFolder(dir: string): Map<string, Uint8Array> {
   const modelJson = new Uint8Array(readFileSync(`${dir}model.json`));
   const parsed = JSON.parse(new TextDecoder().decode(modelJson)) as { weightsManifest: Array<{ paths: string[] }> };
   const files = new Map<string, Uint8Array>([['model.json', modelJson]]);

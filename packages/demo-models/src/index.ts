@@ -19,6 +19,7 @@ export {
   demoModelDir,
   fixturesDir,
   loadDemoModelFiles,
+  loadModelFolder,
   readDemoManifest,
 } from './fixtures.js';
 export {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { registerTrainingKernels } from './kernels/register.js';
+import { registerFastTile } from './kernels/tile.js';
 
 export type Tf = typeof tf;
 
@@ -13,8 +14,9 @@ function wasmFolder(): string {
 }
 
 /**
- * TF.js on the wasm backend with our gradient kernels registered, ready to train. TF.js keeps
- * one engine per thread, so this switches the whole thread to wasm.
+ * TF.js on the wasm backend with our gradient kernels registered (and its Tile replaced by a
+ * block-copy one, see kernels/tile.ts), ready to train. TF.js keeps one engine per thread, so this
+ * switches the whole thread to wasm.
  */
 export async function createTrainingRuntime(): Promise<Tf> {
   if (tf.getBackend() !== 'wasm') {
@@ -23,5 +25,6 @@ export async function createTrainingRuntime(): Promise<Tf> {
   }
   await tf.ready();
   registerTrainingKernels('wasm');
+  registerFastTile('wasm');
   return tf;
 }

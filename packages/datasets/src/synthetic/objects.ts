@@ -46,7 +46,7 @@ function petBottle(prng: Prng): ItemModel {
     [130, 205, 150],
     [215, 215, 205],
   ]);
-  const alpha = prng.uniform(0.35, 0.6);
+  const alpha = prng.uniform(0.3, 0.5);
   const cap = randomPrint(prng);
   const shoulder = prng.uniform(0.25, 0.45);
   const neck = prng.uniform(0.32, 0.42);
@@ -94,7 +94,7 @@ function glassBottle(prng: Prng): ItemModel {
     [40, 70, 140],
     [80, 40, 20],
   ]);
-  const alpha = prng.uniform(0.75, 0.95);
+  const alpha = prng.uniform(0.82, 0.97);
   const capColour =
     prng.next() < 0.5
       ? prng.pick<Rgb>([
@@ -138,16 +138,18 @@ function glassBottle(prng: Prng): ItemModel {
 }
 
 function aluminiumCan(prng: Prng): ItemModel {
-  const print = randomPrint(prng);
-  const second = randomPrint(prng);
-  const stripes = prng.uniform(1, 4);
+  const hue = prng.next();
+  const print = hsv(hue, prng.uniform(0.5, 1), prng.uniform(0.5, 1));
+  // The second colour sits across the colour wheel, so the print always shows two colours.
+  const second = hsv(hue + prng.uniform(0.25, 0.75), prng.uniform(0.4, 1), prng.uniform(0.6, 1));
+  const stripes = prng.uniform(2, 4.5);
   const phase = prng.next() * Math.PI * 2;
   const silver: Rgb = [195, 197, 202];
   const s0 = prng.uniform(-0.5, 0.5);
   const slim = prng.next() < 0.3;
   return {
     halfLength: prng.uniform(0.2, 0.3),
-    aspect: slim ? prng.uniform(0.42, 0.5) : prng.uniform(0.55, 0.65),
+    aspect: slim ? prng.uniform(0.4, 0.48) : prng.uniform(0.5, 0.6),
     profile: (u) => {
       if (u < -1 || u > 1) return 0;
       if (u < -0.9) return 0.82 + 0.18 * smooth((u + 1) / 0.1);
@@ -156,7 +158,7 @@ function aluminiumCan(prng: Prng): ItemModel {
       return 0.84;
     },
     material: (u, s, out) => {
-      const { shade, highlight } = cylinder(s, s0, 200, 0.12);
+      const { shade, highlight } = cylinder(s, s0, 220, 0.1);
       if (u < -0.9 || u > 0.78) {
         setColour(out, silver, shade, highlight);
         return 1;
@@ -175,25 +177,25 @@ function steelCan(prng: Prng): ItemModel {
     [175, 170, 160],
     [140, 145, 150],
   ]);
-  const label = prng.next() < 0.7 ? hsv(prng.next(), prng.uniform(0.15, 0.8), prng.uniform(0.45, 0.95)) : undefined;
+  const label = prng.next() < 0.6 ? hsv(prng.next(), prng.uniform(0.15, 0.8), prng.uniform(0.45, 0.95)) : undefined;
   const ribs = prng.uniform(6, 11);
   const s0 = prng.uniform(-0.5, 0.5);
   return {
     halfLength: prng.uniform(0.18, 0.28),
-    aspect: prng.uniform(0.62, 0.9),
+    aspect: prng.uniform(0.68, 0.95),
     profile: (u) => {
       if (u < -1 || u > 1) return 0;
-      return Math.abs(u) > 0.93 ? 1.04 : 1;
+      return Math.abs(u) > 0.9 ? 1.06 : 1;
     },
     material: (u, s, out) => {
       const { shade, highlight } = cylinder(s, s0, 70, 0.25);
       // Rolled beads around the body: dark/light rings the whole length of the can.
       const rib = 1 + 0.22 * Math.sin(u * ribs * Math.PI);
-      if (label && Math.abs(u) < 0.86) {
-        setColour(out, label, shade * (0.93 + 0.07 * rib), 0);
+      if (label && Math.abs(u) < 0.75) {
+        setColour(out, label, shade * (0.85 + 0.15 * rib), 0);
         return 1;
       }
-      const rim = Math.abs(u) > 0.93 ? 1.12 : rib;
+      const rim = Math.abs(u) > 0.9 ? 0.75 : rib;
       setColour(out, metal, shade * rim, highlight);
       return 1;
     },

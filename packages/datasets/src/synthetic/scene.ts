@@ -100,7 +100,9 @@ export function renderScene(
   clutter(canvas, prng, clutterMin + prng.int(clutterMax - clutterMin + 1));
 
   const item = createItem(className, prng);
-  const angle = prng.next() * Math.PI * 2;
+  // Items on a running belt settle roughly along its direction: one of the four axis
+  // directions (either end first, belt either way across the camera) within ±25°.
+  const angle = (prng.int(4) * Math.PI) / 2 + prng.uniform(-1, 1) * ((25 * Math.PI) / 180);
   const pose: Pose = {
     cx: prng.uniform(0.36, 0.64),
     cy: prng.uniform(0.36, 0.64),
@@ -130,7 +132,7 @@ export function renderScene(
     boundsAround(pose.cx, pose.cy, reach),
   );
   // Now and then a scrap lies across the item.
-  if (prng.next() < 0.25) clutter(canvas, prng, 1);
+  if (prng.next() < 0.1) clutter(canvas, prng, 1);
 
   const brightness = prng.uniform(conditions.brightness[0], conditions.brightness[1]);
   const lightAngle = prng.next() * Math.PI * 2;

@@ -108,3 +108,31 @@ describe('wasm gradient kernels against the cpu backend', () => {
     }
   }, 60_000);
 });
+
+describe('block-copy Tile on wasm', () => {
+  const cases: Array<[number[], number[], 'float32' | 'int32' | 'bool']> = [
+    [[1, 1, 1, 5], [4, 3, 2, 1], 'float32'],
+    [[2, 3], [3, 2], 'int32'],
+    [[2, 1, 3], [1, 4, 2], 'bool'],
+    [[5], [1], 'float32'],
+  ];
+  for (const [shape, reps, dtype] of cases) {
+    it(`tiles ${dtype} [${shape.join(',')}] by [${reps.join(',')}] exactly as the cpu backend`, async () => {
+      const run = async (backend: 'cpu' | 'wasm'): Promise<number[]> => {
+        await tf.setBackend(backend);
+        const size = shape.reduce((a, b) => a * b, 1);
+        const x = tf.tensor(
+          [...Array(size).keys()].map((i) => (dtype === 'bool' ? i % 2 : i * 1.5)),
+          shape,
+          dtype,
+        );
+        const tiled = tf.tile(x, reps);
+        const values = Array.from(await tiled.data());
+        tf.dispose([x, tiled]);
+        return values;
+      };
+      const expected = await run('cpu');
+      expect(await run('wasm')).toEqual(expected);
+    });
+  }
+});
