@@ -22,6 +22,8 @@ const { values: args } = parseArgs({
     'warmup-runs': { type: 'string', default: '10' },
     'scale-runs': { type: 'string', default: '20' },
     'skip-scale': { type: 'boolean', default: false },
+    /** Bench a model saved in this folder (model.json + shards) instead of the committed fixture. */
+    'model-dir': { type: 'string' },
   },
 });
 const latencyRuns = Number(args['latency-runs']);
@@ -42,7 +44,7 @@ const pct = (fraction: number | undefined): string => (fraction === undefined ? 
 
 const started = performance.now();
 const runtime = await createRuntime();
-const demo = loadDemo();
+const demo = loadDemo(args['model-dir'] !== undefined ? { modelDir: args['model-dir'] } : {});
 progress(`demo inputs ready in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
 print('# bench:paper');
@@ -259,6 +261,13 @@ if (theta2) {
 }
 checks.push([`all demo candidates in ${candidateSeconds.toFixed(1)} s (needs < 180 s)`, candidateSeconds < 180]);
 for (const [text, ok] of checks) print(`- ${ok ? 'PASS' : 'FAIL'}: ${text}`);
+const chance = 1 / demo.test.classNames.length;
+if (theta0.accuracy <= chance + 0.05) {
+  print(
+    `- WARNING: float32 test accuracy ${pct(theta0.accuracy)} % is at chance level (${pct(chance)} %): the model is untrained, ` +
+      `so the accuracy checks above say nothing about quantization.`,
+  );
+}
 print();
 print(`Bench wall time ${((performance.now() - started) / 1000).toFixed(1)} s.`);
 
