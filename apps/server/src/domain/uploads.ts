@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { BlobStore } from '@modelfleet/storage';
 import { isModelFleetError } from '@modelfleet/errors';
+import { putAndHold, releaseBlob } from './blob-holds.js';
 import { UploadInvalid, UploadTooLarge } from './errors.js';
 
 export interface UploadLimits {
@@ -21,8 +22,11 @@ export interface ReceivedFile {
 export interface ReceivedUpload {
   fields: Map<string, string>;
   files: ReceivedFile[];
-  /** Removes the blobs this upload created that nothing else references yet. */
-  discard(keep?: ReadonlySet<string>): Promise<void>;
+  /**
+   * Lets go of the received blobs (call it once the request is decided, after the rows are written):
+   * those this upload created that no row references and no other request holds are removed. Idempotent.
+   */
+  discard(): Promise<void>;
 }
 
 /**
@@ -39,13 +43,12 @@ export async function receiveMultipart(
   if (!request.isMultipart()) throw new UploadInvalid('expected a multipart/form-data body');
   const fields = new Map<string, string>();
   const files: ReceivedFile[] = [];
-  const discard = async (keep: ReadonlySet<string> = new Set()) => {
-    for (const file of files) {
-      if (!file.created || keep.has(file.sha256)) continue;
-      // A blob that another upload registered meanwhile is theirs too: leave it.
-      if (await isReferenced(file.sha256)) continue;
-      await blobs.delete(file.sha256);
-    }
+  let held = 0;
+  const discard = async () => {
+    // Each received file holds its blob (see blob-holds.ts): another upload of the same bytes may be using it.
+    const releasing = files.slice(0, held);
+    held = 0;
+    for (const file of releasing) await releaseBlob(blobs, file.sha256, isReferenced);
   };
   let total = 0;
   try {
@@ -56,12 +59,14 @@ export async function receiveMultipart(
         continue;
       }
       const remaining = limits.maxTotalBytes - total;
-      const stored = await blobs.put(part.file, { maxBytes: remaining }).catch((error: unknown) => {
-        if ((error as { code?: string }).code === 'MF_ERR_BLOB_TOO_LARGE') {
-          throw new UploadTooLarge(`${limits.maxTotalBytes} bytes`, { cause: error });
-        }
-        throw error;
-      });
+      const stored = await putAndHold(blobs, part.file, isReferenced, { maxBytes: remaining }).catch(
+        (error: unknown) => {
+          if ((error as { code?: string }).code === 'MF_ERR_BLOB_TOO_LARGE') {
+            throw new UploadTooLarge(`${limits.maxTotalBytes} bytes`, { cause: error });
+          }
+          throw error;
+        },
+      );
       total += stored.size;
       files.push({
         field: part.fieldname,
@@ -70,6 +75,7 @@ export async function receiveMultipart(
         size: stored.size,
         created: stored.created,
       });
+      held = files.length;
     }
   } catch (error) {
     await discard();

@@ -211,6 +211,36 @@ describe('datasets', () => {
     );
   });
 
+  it('concurrent uploads of the same bytes: a refused one never removes the blob an accepted one records', async () => {
+    // Each round sends new bytes twice at once: to a line whose classes they match (201) and to one
+    // whose classes they do not (422). Which request stores the blob first varies from round to round.
+    for (let round = 0; round < 8; round++) {
+      const bytes = syntheticDatasetFile({ count: 5, seed: 1000 + round });
+      const [refused, accepted] = await Promise.all([
+        postDataset(server, 'ds-pets', { filename: 'race.mfds', bytes }),
+        postDataset(server, LINE, { filename: 'race.mfds', bytes }, { role: 'train' }),
+      ]);
+      expect(refused.statusCode, `round ${round}`).toBe(422);
+      expect(accepted.statusCode, `round ${round}: ${accepted.body}`).toBe(201);
+      expect(await server.services.blobs.exists(accepted.json<Dataset>().sha256), `round ${round}`).toBe(true);
+    }
+    // Two refusals of the same bytes at once leave nothing either.
+    const files = await blobFiles(server.dataDir);
+    const bytes = syntheticDatasetFile({ count: 5, seed: 2000 });
+    const both = await Promise.all([
+      postDataset(server, 'ds-pets', { filename: 'a.mfds', bytes }),
+      postDataset(server, 'ds-pets', { filename: 'b.mfds', bytes }),
+    ]);
+    expect(both.map((response) => response.statusCode)).toEqual([422, 422]);
+    expect(await blobFiles(server.dataDir)).toEqual(files);
+    // Every blob file is a recorded blob, and every dataset's blob is there.
+    const { prisma } = server.services.db;
+    expect(files).toHaveLength(await prisma.blob.count());
+    for (const dataset of await prisma.dataset.findMany()) {
+      expect(await server.services.blobs.exists(dataset.blobSha256)).toBe(true);
+    }
+  });
+
   it('deletes a dataset, and its blob once no other dataset uses it', async () => {
     const bytes = syntheticDatasetFile({ count: 10, seed: 8 });
     const first = (await postDataset(server, LINE, { filename: 'a.mfds', bytes }, { role: 'train' })).json<Dataset>();

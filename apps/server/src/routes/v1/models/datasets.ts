@@ -16,6 +16,7 @@ import { readBlobBytes } from '@modelfleet/storage';
 import { person } from '../../../auth/access.js';
 import { documentMultipartForm, FilePart } from '../../../plugins/multipart-docs.js';
 import { DatasetClassesMismatch, DatasetNotFound, UploadInvalid } from '../../../domain/errors.js';
+import { putAndHold, releaseBlob, removeBlobWhenUnused } from '../../../domain/blob-holds.js';
 import { findLineOrThrow } from '../../../domain/lines.js';
 import { datasetOut } from '../../../domain/serialize.js';
 import { receiveMultipart } from '../../../domain/uploads.js';
@@ -71,6 +72,13 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       const isReferenced = async (sha256: string) => (await db.prisma.blob.count({ where: { sha256 } })) > 0;
       const upload = await receiveMultipart(request, blobs, { maxTotalBytes: limits.datasetUploadBytes, maxFiles: 1 }, isReferenced);
       let stored: { sha256: string; created: boolean } | undefined;
+      let released = false;
+      const letGo = async () => {
+        if (released) return;
+        released = true;
+        await upload.discard();
+        if (stored !== undefined) await releaseBlob(blobs, stored.sha256, isReferenced);
+      };
       try {
         const role = upload.fields.get('role');
         if (role === undefined || !(DATASET_ROLES as readonly string[]).includes(role)) {
@@ -95,7 +103,7 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
             });
         checkAgainstLine(dataset, preprocessing);
         const encoded = encodeDataset(dataset);
-        stored = await blobs.put(encoded);
+        stored = await putAndHold(blobs, encoded, isReferenced);
         const counts = classCounts(dataset);
         const row = await db.prisma.$transaction(async (tx) => {
           await tx.blob.upsert({
@@ -115,12 +123,11 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
             },
           });
         });
-        // The upload as sent is not kept: the dataset blob in the engine format is what the jobs read.
-        await upload.discard(new Set([stored.sha256]));
+        // The upload as sent is not kept: the dataset blob in the engine format (now referenced) is what the jobs read.
+        await letGo();
         return reply.status(201).send(datasetOut(row));
       } catch (error) {
-        await upload.discard();
-        if (stored?.created && !(await isReferenced(stored.sha256))) await blobs.delete(stored.sha256);
+        await letGo();
         throw error;
       }
     },
@@ -171,7 +178,9 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         await tx.blob.deleteMany({ where: { sha256: row.blobSha256 } });
         return true;
       });
-      if (orphaned) await blobs.delete(row.blobSha256);
+      const isReferenced = async (sha256: string) => (await db.prisma.blob.count({ where: { sha256 } })) > 0;
+      // An upload in flight of the same bytes may be about to record it again: it decides when it lets go.
+      if (orphaned) await removeBlobWhenUnused(blobs, row.blobSha256, isReferenced);
       return reply.status(204).send(null);
     },
   );

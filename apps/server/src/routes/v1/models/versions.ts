@@ -15,6 +15,7 @@ import { person } from '../../../auth/access.js';
 import { documentMultipartForm, FilePart } from '../../../plugins/multipart-docs.js';
 import { candidateTableCsv, candidateTableMarkdown } from '../../../domain/candidate-table.js';
 import { UploadInvalid } from '../../../domain/errors.js';
+import { putAndHold, releaseBlob } from '../../../domain/blob-holds.js';
 import { findLineOrThrow } from '../../../domain/lines.js';
 import { loadVersion } from '../../../domain/versions.js';
 import { receiveMultipart, type ReceivedUpload } from '../../../domain/uploads.js';
@@ -103,7 +104,7 @@ export const versionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         const manifest = JSON.parse(new TextDecoder().decode(files.get(MODEL_JSON))) as { weightsManifest: { paths: string[] }[] };
         const shardPaths = manifest.weightsManifest.flatMap((group) => group.paths);
         const keep = [MODEL_JSON, ...shardPaths];
-        for (const name of keep) stored.push(await blobs.put(files.get(name)!));
+        for (const name of keep) stored.push(await putAndHold(blobs, files.get(name)!, isReferenced));
         const sourceBytes = keep.reduce((sum, name) => sum + files.get(name)!.length, 0);
         const version = await db.prisma.$transaction(async (tx) => {
           for (const [index, name] of keep.entries()) {
@@ -124,7 +125,8 @@ export const versionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         });
         versionId = version.id;
         await queue.enqueue('optimize', { versionId: version.id }, { jobId: `optimize-${version.id}` });
-        await upload.discard(new Set(stored.map((blob) => blob.sha256)));
+        await upload.discard();
+        for (const blob of stored.splice(0)) await releaseBlob(blobs, blob.sha256, isReferenced);
         request.log.info({ versionId: version.id, line: line.name, sourceBytes, sha256: sha256Hex(files.get(MODEL_JSON)!) }, 'version uploaded');
         return reply.status(202).send({
           id: version.id,
@@ -133,12 +135,11 @@ export const versionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         });
       } catch (error) {
         if (versionId !== undefined) await db.prisma.modelVersion.delete({ where: { id: versionId } }).catch(() => undefined);
-        await upload.discard();
-        for (const blob of stored) {
-          if (!blob.created) continue;
-          if (versionId !== undefined) await db.prisma.blob.deleteMany({ where: { sha256: blob.sha256 } });
-          if (!(await isReferenced(blob.sha256))) await blobs.delete(blob.sha256);
+        if (versionId !== undefined) {
+          for (const blob of stored.filter((b) => b.created)) await db.prisma.blob.deleteMany({ where: { sha256: blob.sha256 } });
         }
+        await upload.discard();
+        for (const blob of stored.splice(0)) await releaseBlob(blobs, blob.sha256, isReferenced);
         throw error;
       }
     },
