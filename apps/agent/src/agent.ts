@@ -50,8 +50,6 @@ export interface Agent {
   pollAfterSeconds(): number;
 }
 
-const DEFAULT_POLL_SECONDS = 60;
-
 export function createAgent(deps: AgentDeps): Agent {
   const { config, log } = deps;
   const now = deps.now ?? (() => new Date());
@@ -59,7 +57,7 @@ export function createAgent(deps: AgentDeps): Agent {
   const outbox = createOutbox(layout.outbox, log, now);
   let identity: DeviceIdentity | null = null;
   let etag: string | null = null;
-  let pollAfter = DEFAULT_POLL_SECONDS;
+  let pollAfter = config.pollSeconds;
   const client: DeviceClient = createDeviceClient({
     serverUrl: config.serverUrl,
     deviceToken: () => identity?.deviceToken ?? '',

@@ -39,6 +39,8 @@ export interface AgentConfig {
   backoffCapSeconds: number;
   /** Smallest poll interval the agent accepts from the server (a misconfigured server cannot make it spin). */
   minPollSeconds: number;
+  /** Poll interval until a verified offer suggests one (answers 204 and 304 carry none). */
+  pollSeconds: number;
   requestTimeoutSeconds: number;
   logLevel: LogLevel;
 }
@@ -69,6 +71,7 @@ const OPTIONS = {
   'backoff-base-seconds': 'BACKOFF_BASE_SECONDS',
   'backoff-cap-seconds': 'BACKOFF_CAP_SECONDS',
   'min-poll-seconds': 'MIN_POLL_SECONDS',
+  'poll-seconds': 'POLL_SECONDS',
   'request-timeout-seconds': 'REQUEST_TIMEOUT_SECONDS',
   'log-level': 'LOG_LEVEL',
 } as const;
@@ -219,6 +222,7 @@ export function parseAgentConfig(sources: ConfigSources): AgentConfig {
     backoffBaseSeconds,
     backoffCapSeconds,
     minPollSeconds: seconds(get, 'min-poll-seconds', 1, 0.01, problems),
+    pollSeconds: seconds(get, 'poll-seconds', 60, 0.01, problems),
     requestTimeoutSeconds: seconds(get, 'request-timeout-seconds', 30, 0.1, problems),
     logLevel: logLevel as LogLevel,
   };

@@ -168,7 +168,8 @@ export async function installRelease(request: InstallRequest): Promise<InstallRe
     // Never made current: remove it unless `previous` still needs it.
     if (sha256 !== previousSha) await fs.rm(target, { recursive: true, force: true });
     if (SmokeTestFailed.is(error)) throw error;
-    throw new SmokeTestFailed((error as Error).message, { cause: error });
+    // Not the model's fault (the runtime did not start, the disk failed): the install failed, it may be retried.
+    throw new InstallFailed(`smoke test could not run: ${(error as Error).message}`, { cause: error });
   }
   record.smokeLatencyMs = Math.round(smoke.latencyMs * 100) / 100;
   await replaceFileAtomically(path.join(target, RELEASE_FILES.record), JSON.stringify(record, null, 2));

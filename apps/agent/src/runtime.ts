@@ -4,6 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type * as TfModule from '@tensorflow/tfjs';
 
 export type Tf = typeof TfModule;
@@ -16,14 +17,19 @@ export interface DeviceRuntime {
 let initialisation: Promise<DeviceRuntime> | undefined;
 
 /**
- * Where tfjs-backend-wasm's .wasm binaries are: next to the bundle when the agent is packed into one file
- * (`MODELFLEET_AGENT_WASM_DIR`, set by the packed launcher), else in the installed package.
+ * Where tfjs-backend-wasm's .wasm binaries are: `MODELFLEET_AGENT_WASM_DIR` if set; else the installed package;
+ * else (the agent packed into one file by scripts/pack.mjs, no node_modules) the folder of the running file,
+ * where the pack script copies them.
  */
 function wasmFolder(): string {
-  const packed = process.env.MODELFLEET_AGENT_WASM_DIR;
-  if (packed !== undefined && packed !== '') return packed.endsWith(path.sep) ? packed : packed + path.sep;
-  const require = createRequire(import.meta.url);
-  return path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm')) + path.sep;
+  const configured = process.env.MODELFLEET_AGENT_WASM_DIR;
+  if (configured !== undefined && configured !== '') return configured.endsWith(path.sep) ? configured : configured + path.sep;
+  try {
+    const require = createRequire(import.meta.url);
+    return path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm')) + path.sep;
+  } catch {
+    return path.dirname(fileURLToPath(import.meta.url)) + path.sep;
+  }
 }
 
 /** TF.js keeps its engine in a module-level global: the first call sets it up, later calls share it. */

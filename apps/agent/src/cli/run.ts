@@ -46,7 +46,7 @@ options (or MODELFLEET_AGENT_<NAME> in the environment, or keys of a JSON --conf
   --server URL  --data-dir DIR  --public-key BASE64[,BASE64]  --device-id ID
   --enrollment-token mfe_…  --device-token mfd_…  --tags a,b  --hardware-class NAME
   --install-mode delivered|stock  --on-install "COMMAND"  --clock-skew-seconds N
-  --backoff-base-seconds N  --backoff-cap-seconds N  --min-poll-seconds N  --request-timeout-seconds N  --log-level LEVEL
+  --poll-seconds N  --backoff-base-seconds N  --backoff-cap-seconds N  --min-poll-seconds N  --request-timeout-seconds N  --log-level LEVEL
 `;
 
 export function exitCodeOf(outcome: CheckOutcome): number {
