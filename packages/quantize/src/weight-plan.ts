@@ -57,10 +57,12 @@ export function planWeights(artifact: ModelArtifact, skip: ReadonlySet<string> =
     for (const w of expectedWeights(layer))
       roles.set(`${layer.name}/${w.param}`, { layer: layer.name, layerClass: layer.className, role: w.role });
   return artifact.tensors.map((tensor) => {
-    const known = roles.get(tensor.name) ?? { layer: '', layerClass: 'unknown', role: 'bias' as const };
+    const found = roles.get(tensor.name);
+    const known = found ?? { layer: '', layerClass: 'unknown', role: 'bias' as const };
     const elements = tensor.shape.reduce((a, b) => a * b, 1);
     let keepReason: string | undefined;
     if (skip.has(tensor.name)) keepReason = 'left alone as the caller asked';
+    else if (found === undefined) keepReason = 'not a parameter of a known layer, kept as it is';
     else if (tensor.dtype !== 'float32') keepReason = `${tensor.dtype} weight: not a float`;
     else if (!KERNEL_ROLES.has(known.role)) keepReason = KEEP_REASONS[known.role] ?? 'not a kernel';
     else if (elements < TINY_KERNEL_ELEMENTS)
