@@ -91,17 +91,42 @@ describe('package architecture', () => {
   });
 
   it('keeps the model engine free of the server, the database and the queue', () => {
-    const forbidden = ['@modelfleet/server', '@modelfleet/db', '@modelfleet/jobs', 'fastify', 'bullmq', '@prisma/client'];
-    for (const engine of ['@modelfleet/model-format', '@modelfleet/quantize', '@modelfleet/evaluate', '@modelfleet/datasets']) {
+    const forbidden = [
+      '@modelfleet/server',
+      '@modelfleet/db',
+      '@modelfleet/jobs',
+      'fastify',
+      'bullmq',
+      '@prisma/client',
+    ];
+    for (const engine of [
+      '@modelfleet/model-format',
+      '@modelfleet/quantize',
+      '@modelfleet/evaluate',
+      '@modelfleet/datasets',
+    ]) {
       const closure = productionClosure(engine);
-      expect(forbidden.filter((name) => closure.has(name)), engine).toEqual([]);
+      expect(
+        forbidden.filter((name) => closure.has(name)),
+        engine,
+      ).toEqual([]);
     }
   });
 
   it('keeps the device agent light: no server, database or queue packages in its dependency tree', () => {
     if (!byName.has('@modelfleet/agent')) return; // the agent package is built in its own issue
     const closure = productionClosure('@modelfleet/agent');
-    const forbidden = ['@modelfleet/server', '@modelfleet/db', '@modelfleet/jobs', '@modelfleet/storage', 'fastify', 'bullmq', 'ioredis', '@prisma/client', 'pg'];
+    const forbidden = [
+      '@modelfleet/server',
+      '@modelfleet/db',
+      '@modelfleet/jobs',
+      '@modelfleet/storage',
+      'fastify',
+      'bullmq',
+      'ioredis',
+      '@prisma/client',
+      'pg',
+    ];
     expect(forbidden.filter((name) => closure.has(name))).toEqual([]);
   });
 });

@@ -76,7 +76,9 @@ describe('npm start (embedded default)', () => {
     running.push(again);
     const secondAddress = await serverAddress(again);
     expect((await fetch(`${secondAddress}/readyz`)).status).toBe(200);
-    const line = await fetch(`${secondAddress}/v1/models/restart-check`, { headers: { authorization: `Bearer ${adminKey}` } });
+    const line = await fetch(`${secondAddress}/v1/models/restart-check`, {
+      headers: { authorization: `Bearer ${adminKey}` },
+    });
     expect(line.status).toBe(200);
     expect(await again.stop('SIGTERM')).toEqual({ code: 0, signal: null });
   }, 240_000);
@@ -99,7 +101,12 @@ describe('npm start (embedded default)', () => {
   }, 180_000);
 
   it('fails fast with every bad variable named', async () => {
-    const bad = startServer({ PORT: 'eighty', LOG_LEVEL: 'loud', REDIS_URL: 'redis://127.0.0.1:6379', DATABASE_URL: undefined });
+    const bad = startServer({
+      PORT: 'eighty',
+      LOG_LEVEL: 'loud',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      DATABASE_URL: undefined,
+    });
     running.push(bad);
     const exit = await bad.exited;
     expect(exit.code).toBe(2);

@@ -10,7 +10,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeDemoFiles, type DemoFiles } from './support/demo-data.js';
 import { runCli, serverAddress, startServer, startWorker, type RunningProcess } from './support/processes.js';
 
-const VARIANTS = ['theta1', 'theta2', 'theta3', 'theta4', 'int8-per-channel', 'palette16', 'palette256', 'prune50-rans'];
+const VARIANTS = [
+  'theta1',
+  'theta2',
+  'theta3',
+  'theta4',
+  'int8-per-channel',
+  'palette16',
+  'palette256',
+  'prune50-rans',
+];
 
 function newAdminKey(): string {
   return `mfk_${randomBytes(4).toString('hex')}_${randomBytes(32).toString('base64url')}`;
@@ -21,19 +30,35 @@ function newAdminKey(): string {
  * calibration sets, upload the demo model and wait; then every candidate of the policy has measured
  * figures and a release exists whose manifest verifies with /v1/keys and names the stored artifact.
  */
-async function engineerFlow(address: string, adminKey: string, demo: DemoFiles, dataDir: string, line: string): Promise<ModelVersion> {
-  const env = { MODELFLEET_SERVER: address, MODELFLEET_KEY: adminKey, MODELFLEET_CONFIG: path.join(dataDir, 'cli.json') };
+async function engineerFlow(
+  address: string,
+  adminKey: string,
+  demo: DemoFiles,
+  dataDir: string,
+  line: string,
+): Promise<ModelVersion> {
+  const env = {
+    MODELFLEET_SERVER: address,
+    MODELFLEET_KEY: adminKey,
+    MODELFLEET_CONFIG: path.join(dataDir, 'cli.json'),
+  };
   const cli = async (...args: string[]) => {
     const result = await runCli(args, env);
     expect(result.code, `modelfleet ${args.join(' ')}\n${result.stderr}`).toBe(0);
     return result.stdout;
   };
   await cli(
-    'models', 'create', line,
-    '--classes', demo.classNames.join(','),
-    '--input-size', `${demo.inputSize[0]}x${demo.inputSize[1]}`,
-    '--scale', String(demo.scale),
-    '--offset', String(demo.offset),
+    'models',
+    'create',
+    line,
+    '--classes',
+    demo.classNames.join(','),
+    '--input-size',
+    `${demo.inputSize[0]}x${demo.inputSize[1]}`,
+    '--scale',
+    String(demo.scale),
+    '--offset',
+    String(demo.offset),
   );
   await cli('datasets', 'add', demo.testSet, '--line', line, '--role', 'test');
   await cli('datasets', 'add', demo.calibrationSet, '--line', line, '--role', 'calibration');
@@ -67,7 +92,15 @@ async function engineerFlow(address: string, adminKey: string, demo: DemoFiles, 
     keys.keys.map((key) => publicKeyFromBase64(key.publicKey)),
   );
   expect(manifest).toMatchObject({ line, channel: 'stable', release: 1, artifact: { sha256: winner!.artifactSha256 } });
-  const blob = await fs.readFile(path.join(dataDir, 'blobs', manifest.artifact.sha256.slice(0, 2), manifest.artifact.sha256.slice(2, 4), manifest.artifact.sha256));
+  const blob = await fs.readFile(
+    path.join(
+      dataDir,
+      'blobs',
+      manifest.artifact.sha256.slice(0, 2),
+      manifest.artifact.sha256.slice(2, 4),
+      manifest.artifact.sha256,
+    ),
+  );
   expect(createHash('sha256').update(blob).digest('hex')).toBe(manifest.artifact.sha256);
   expect(blob.length).toBe(manifest.artifact.size);
   return version;
@@ -90,7 +123,12 @@ describe('upload to published release', () => {
   it('on the embedded default (PGlite, in-process jobs)', async () => {
     const dataDir = path.join(workDir, 'embedded');
     const adminKey = newAdminKey();
-    const server = startServer({ MODELFLEET_DATA_DIR: dataDir, MODELFLEET_ADMIN_KEY: adminKey, DATABASE_URL: undefined, REDIS_URL: undefined });
+    const server = startServer({
+      MODELFLEET_DATA_DIR: dataDir,
+      MODELFLEET_ADMIN_KEY: adminKey,
+      DATABASE_URL: undefined,
+      REDIS_URL: undefined,
+    });
     running.push(server);
     await engineerFlow(await serverAddress(server), adminKey, demo, dataDir, 'sorter');
     expect(await server.stop('SIGTERM')).toEqual({ code: 0, signal: null });
@@ -119,7 +157,10 @@ describe('upload to published release', () => {
       running.push(server);
       const address = await serverAddress(server);
       // The server created the signing key in the shared data folder; the workers read it there.
-      const workers = [startWorker({ ...env, WORKER_CPU_THREADS: '1' }), startWorker({ ...env, WORKER_CPU_THREADS: '1' })];
+      const workers = [
+        startWorker({ ...env, WORKER_CPU_THREADS: '1' }),
+        startWorker({ ...env, WORKER_CPU_THREADS: '1' }),
+      ];
       running.push(...workers);
       await Promise.all(workers.map((worker) => worker.waitForLine((line) => line.msg === 'worker ready', 90_000)));
 

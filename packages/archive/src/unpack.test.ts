@@ -7,10 +7,13 @@ import { isHiddenPath, safeSegments, unpackArchive } from './index.js';
 const text = (value: string) => new TextEncoder().encode(value);
 const acceptAll = { maxEntries: 100, maxExpandedBytes: 1 << 20, accept: () => true };
 
-async function tarGz(entries: { name: string; body?: string; type?: 'file' | 'symlink' | 'directory'; linkname?: string }[]): Promise<Uint8Array> {
+async function tarGz(
+  entries: { name: string; body?: string; type?: 'file' | 'symlink' | 'directory'; linkname?: string }[],
+): Promise<Uint8Array> {
   const pack = tar.pack();
   for (const entry of entries) {
-    if (entry.type === 'symlink') pack.entry({ name: entry.name, type: 'symlink', linkname: entry.linkname ?? '/etc/passwd' });
+    if (entry.type === 'symlink')
+      pack.entry({ name: entry.name, type: 'symlink', linkname: entry.linkname ?? '/etc/passwd' });
     else if (entry.type === 'directory') pack.entry({ name: entry.name, type: 'directory' });
     else pack.entry({ name: entry.name }, entry.body ?? '');
   }
@@ -39,7 +42,10 @@ describe('unpackArchive', () => {
   it('reads a zip and a tar.gz to the same entries, keeping only accepted files', async () => {
     const files = { 'm/model.json': '{"a":1}', 'm/group1-shard1of1.bin': 'weights', 'm/.hidden': 'x' };
     const zip = zipSync(Object.fromEntries(Object.entries(files).map(([name, body]) => [name, text(body)])));
-    const gz = await tarGz([{ name: 'm/', type: 'directory' }, ...Object.entries(files).map(([name, body]) => ({ name, body }))]);
+    const gz = await tarGz([
+      { name: 'm/', type: 'directory' },
+      ...Object.entries(files).map(([name, body]) => ({ name, body })),
+    ]);
     const options = { ...acceptAll, accept: (segments: readonly string[]) => !isHiddenPath(segments) };
     for (const archive of [zip, gz]) {
       const entries = await unpackArchive(archive, options);
@@ -67,15 +73,23 @@ describe('unpackArchive', () => {
     );
     const bomb = new Uint8Array(8 << 20); // 8 MiB of zeros compresses to a few KiB
     const limits = { ...acceptAll, maxExpandedBytes: 1 << 20 };
-    await expect(unpackArchive(zipSync({ bomb }), limits)).rejects.toThrow(expect.objectContaining({ code: 'MF_ERR_ARCHIVE_TOO_LARGE' }));
+    await expect(unpackArchive(zipSync({ bomb }), limits)).rejects.toThrow(
+      expect.objectContaining({ code: 'MF_ERR_ARCHIVE_TOO_LARGE' }),
+    );
     const tarBomb = await tarGz([{ name: 'bomb', body: '\0'.repeat(8 << 20) }]);
     expect(tarBomb.length).toBeLessThan(64 * 1024);
-    await expect(unpackArchive(tarBomb, limits)).rejects.toThrow(expect.objectContaining({ code: 'MF_ERR_ARCHIVE_TOO_LARGE' }));
+    await expect(unpackArchive(tarBomb, limits)).rejects.toThrow(
+      expect.objectContaining({ code: 'MF_ERR_ARCHIVE_TOO_LARGE' }),
+    );
   });
 
   it('refuses bytes that are neither zip nor gzip, and a corrupt gzip', async () => {
-    await expect(unpackArchive(text('plain text'), acceptAll)).rejects.toThrow(expect.objectContaining({ code: 'MF_ERR_ARCHIVE_INVALID' }));
+    await expect(unpackArchive(text('plain text'), acceptAll)).rejects.toThrow(
+      expect.objectContaining({ code: 'MF_ERR_ARCHIVE_INVALID' }),
+    );
     const broken = (await tarGz([{ name: 'a', body: 'hello' }])).slice(0, 20);
-    await expect(unpackArchive(broken, acceptAll)).rejects.toThrow(expect.objectContaining({ code: 'MF_ERR_ARCHIVE_INVALID' }));
+    await expect(unpackArchive(broken, acceptAll)).rejects.toThrow(
+      expect.objectContaining({ code: 'MF_ERR_ARCHIVE_INVALID' }),
+    );
   });
 });

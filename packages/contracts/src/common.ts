@@ -4,7 +4,10 @@ import { Type, type Static } from 'typebox';
 export const ErrorResponse = Type.Object(
   {
     statusCode: Type.Integer({ minimum: 400, maximum: 599 }),
-    code: Type.String({ pattern: '^MF_ERR_[A-Z0-9_]+$', description: 'Stable error code; match on this, not on the message.' }),
+    code: Type.String({
+      pattern: '^MF_ERR_[A-Z0-9_]+$',
+      description: 'Stable error code; match on this, not on the message.',
+    }),
     error: Type.String({ description: 'HTTP reason phrase' }),
     message: Type.String(),
     details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),

@@ -22,8 +22,12 @@ describe('wire schemas', () => {
   });
 
   it('keeps error codes in the MF_ERR_ form and manifests bound to their schema id', () => {
-    expect(Value.Check(ErrorResponse, { statusCode: 404, code: 'MF_ERR_X', error: 'Not Found', message: 'x' })).toBe(true);
-    expect(Value.Check(ErrorResponse, { statusCode: 404, code: 'NOT_FOUND', error: 'Not Found', message: 'x' })).toBe(false);
+    expect(Value.Check(ErrorResponse, { statusCode: 404, code: 'MF_ERR_X', error: 'Not Found', message: 'x' })).toBe(
+      true,
+    );
+    expect(Value.Check(ErrorResponse, { statusCode: 404, code: 'NOT_FOUND', error: 'Not Found', message: 'x' })).toBe(
+      false,
+    );
     const manifest = {
       schema: 'modelfleet.release/v1',
       line: 'sorter',

@@ -7,7 +7,10 @@ import { ChannelName, LineName, Preprocessing, SignedReleaseManifest } from './m
  * token (`mfd_…`, shown once, stored hashed) and then polls, downloads blobs and reports with it.
  */
 
-export const DeviceIdString = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$', description: 'what the device calls itself' });
+export const DeviceIdString = Type.String({
+  pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$',
+  description: 'what the device calls itself',
+});
 export const Tag = Type.String({ pattern: '^[a-z0-9][a-z0-9._:=-]{0,63}$' });
 
 // ---------------------------------------------------------------------------------------------
@@ -40,7 +43,10 @@ export const EnrollmentTokenInfo = Type.Object({
   createdAt: Type.String({ format: 'date-time' }),
 });
 export type EnrollmentTokenInfo = Static<typeof EnrollmentTokenInfo>;
-export const CreatedEnrollmentToken = Type.Object({ ...EnrollmentTokenInfo.properties, token: Type.String({ description: 'mfe_…, shown once' }) });
+export const CreatedEnrollmentToken = Type.Object({
+  ...EnrollmentTokenInfo.properties,
+  token: Type.String({ description: 'mfe_…, shown once' }),
+});
 export type CreatedEnrollmentToken = Static<typeof CreatedEnrollmentToken>;
 export const EnrollmentTokenList = Type.Object({ items: Type.Array(EnrollmentTokenInfo) });
 
@@ -95,7 +101,13 @@ export const UpdateOffer = Type.Object(
     /** A delta from the device's current artifact, when one exists and is clearly smaller (later). */
     delta: Type.Union([
       Type.Null(),
-      Type.Object({ from: Sha256, sha256: Sha256, size: Type.Integer({ minimum: 1 }), format: Type.String(), url: Type.String() }),
+      Type.Object({
+        from: Sha256,
+        sha256: Sha256,
+        size: Type.Integer({ minimum: 1 }),
+        format: Type.String(),
+        url: Type.String(),
+      }),
     ]),
     preprocessing: Preprocessing,
     /** Server-suggested seconds until the next poll; the agent adds jitter. */
@@ -154,7 +166,9 @@ export const DeviceReportBody = Type.Object({
 });
 export type DeviceReportBody = Static<typeof DeviceReportBody>;
 
-export const ReportAccepted = Type.Object({ accepted: Type.Boolean({ description: 'false when this idempotency key was seen before' }) });
+export const ReportAccepted = Type.Object({
+  accepted: Type.Boolean({ description: 'false when this idempotency key was seen before' }),
+});
 
 // ---------------------------------------------------------------------------------------------
 // The operators' view of devices

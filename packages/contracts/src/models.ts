@@ -2,7 +2,10 @@ import { Type, type Static } from 'typebox';
 import { Sha256 } from './common.js';
 
 /** A model line's name: what URLs, the CLI and devices call it. */
-export const LineName = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'lower-case letters, digits and dashes' });
+export const LineName = Type.String({
+  pattern: '^[a-z0-9][a-z0-9-]{0,62}$',
+  description: 'lower-case letters, digits and dashes',
+});
 export const ChannelName = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,31}$', default: 'stable' });
 
 /** How a device turns a camera frame into the model's input: resize to inputSize, then x * scale + offset. */
@@ -12,7 +15,11 @@ export const Preprocessing = Type.Object({
   }),
   scale: Type.Number({ default: 1 / 127.5 }),
   offset: Type.Number({ default: -1 }),
-  classNames: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 2, maxItems: 1000, uniqueItems: true }),
+  classNames: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
+    minItems: 2,
+    maxItems: 1000,
+    uniqueItems: true,
+  }),
 });
 export type Preprocessing = Static<typeof Preprocessing>;
 
@@ -125,7 +132,9 @@ export const Candidate = Type.Object(
     wireBytes: Type.Integer(),
     accuracy: Type.Number({ description: 'test accuracy, percent' }),
     trainAccuracy: Type.Union([Type.Number(), Type.Null()]),
-    accuracySimulated: Type.Boolean({ description: 'accuracy from a simulation of integer kernels, not measured on int8 hardware' }),
+    accuracySimulated: Type.Boolean({
+      description: 'accuracy from a simulation of integer kernels, not measured on int8 hardware',
+    }),
     latencyMedianMs: Type.Number(),
     latencyP90Ms: Type.Number(),
     objective: Type.Number({ description: 'L = S/S0 + T/T0 - A/A0 - 1 (weighted per policy); lower is better' }),
@@ -272,5 +281,9 @@ export const CreatedApiKey = Type.Object({ ...ApiKeyInfo.properties, key: Type.S
 export type CreatedApiKey = Static<typeof CreatedApiKey>;
 export const ApiKeyList = Type.Object({ items: Type.Array(ApiKeyInfo) });
 export type ApiKeyList = Static<typeof ApiKeyList>;
-export const WhoAmI = Type.Object({ kind: Type.Literal('person'), prefix: Type.String(), scopes: Type.Array(ApiKeyScopeSchema) });
+export const WhoAmI = Type.Object({
+  kind: Type.Literal('person'),
+  prefix: Type.String(),
+  scopes: Type.Array(ApiKeyScopeSchema),
+});
 export type WhoAmI = Static<typeof WhoAmI>;

@@ -62,7 +62,9 @@ export function defineError<Args extends unknown[] = string[]>(
     constructor(...args: unknown[]) {
       const last = args.length > placeholders ? args[placeholders] : undefined;
       const options =
-        last !== null && typeof last === 'object' ? (last as { cause?: unknown; details?: Record<string, unknown> }) : undefined;
+        last !== null && typeof last === 'object'
+          ? (last as { cause?: unknown; details?: Record<string, unknown> })
+          : undefined;
       super(code, statusCode, format(template, args.slice(0, placeholders)), options);
     }
   };

@@ -72,18 +72,30 @@ describe('the optimize job', () => {
     const modelJson = await blobs.put(files.get('model.json')!);
     const weights = await blobs.put(shard);
     const version = await prisma.modelVersion.create({
-      data: { lineId: line.id, modelJsonSha256: modelJson.sha256, weightShardSha256s: [weights.sha256], sourceBytes: shard.length },
+      data: {
+        lineId: line.id,
+        modelJsonSha256: modelJson.sha256,
+        weightShardSha256s: [weights.sha256],
+        sourceBytes: shard.length,
+      },
     });
     return { line, version };
   }
 
   it('stores a measured candidate per variant, selects and publishes once, and a duplicate run changes nothing', async () => {
     const { line, version } = await prepare('idempotent', { withTestSet: true });
-    const first = await waitForJob(queue, (await queue.enqueue('optimize', { versionId: version.id }, { jobId: 'opt-a' })).jobId, { timeoutMs: 240_000 });
+    const first = await waitForJob(
+      queue,
+      (await queue.enqueue('optimize', { versionId: version.id }, { jobId: 'opt-a' })).jobId,
+      { timeoutMs: 240_000 },
+    );
     expect(first.state, first.failedReason).toBe('completed');
 
     const { prisma } = test.db;
-    const candidates = await prisma.candidate.findMany({ where: { versionId: version.id }, orderBy: { variant: 'asc' } });
+    const candidates = await prisma.candidate.findMany({
+      where: { versionId: version.id },
+      orderBy: { variant: 'asc' },
+    });
     expect(candidates.map((candidate) => candidate.variant)).toEqual(['int8-per-channel', 'theta0', 'theta4']);
     for (const candidate of candidates) {
       expect(await blobs.exists(candidate.artifactSha256)).toBe(true);
@@ -96,7 +108,11 @@ describe('the optimize job', () => {
     expect(await prisma.release.count({ where: { lineId: line.id } })).toBe(1);
 
     // The same work again (a retried or duplicated job): same content addresses, no new rows, no second release.
-    const second = await waitForJob(queue, (await queue.enqueue('optimize', { versionId: version.id }, { jobId: 'opt-b' })).jobId, { timeoutMs: 240_000 });
+    const second = await waitForJob(
+      queue,
+      (await queue.enqueue('optimize', { versionId: version.id }, { jobId: 'opt-b' })).jobId,
+      { timeoutMs: 240_000 },
+    );
     expect(second.state, second.failedReason).toBe('completed');
     const again = await prisma.candidate.findMany({ where: { versionId: version.id }, orderBy: { variant: 'asc' } });
     expect(again.map((candidate) => [candidate.id, candidate.artifactSha256])).toEqual(
@@ -107,7 +123,9 @@ describe('the optimize job', () => {
 
   it('fails an invalid model at once, without retries, and records why on the version', async () => {
     const { version } = await prepare('nan-weights', { withTestSet: true, corruptShard: true });
-    const job = await waitForJob(queue, (await queue.enqueue('optimize', { versionId: version.id })).jobId, { timeoutMs: 120_000 });
+    const job = await waitForJob(queue, (await queue.enqueue('optimize', { versionId: version.id })).jobId, {
+      timeoutMs: 120_000,
+    });
     expect(job.state).toBe('failed');
     expect(job.failedCode).toBe('MF_ERR_WEIGHTS_NOT_FINITE');
     expect(job.attemptsMade).toBe(1);
@@ -118,7 +136,9 @@ describe('the optimize job', () => {
 
   it('fails a version whose line has no test set, naming what is missing', async () => {
     const { version } = await prepare('no-test-set', { withTestSet: false });
-    const job = await waitForJob(queue, (await queue.enqueue('optimize', { versionId: version.id })).jobId, { timeoutMs: 60_000 });
+    const job = await waitForJob(queue, (await queue.enqueue('optimize', { versionId: version.id })).jobId, {
+      timeoutMs: 60_000,
+    });
     expect(job.state).toBe('failed');
     expect(job.failedCode).toBe('MF_ERR_DATASET_MISSING');
     expect(job.attemptsMade).toBe(1);

@@ -47,7 +47,10 @@ async function optimize(payload: { versionId: string }, ctx: JobContext<Pipeline
     // The row carries progress too, so the API shows it whichever queue driver runs the job.
     if (percent - lastWritten >= 2 || fraction >= 1) {
       lastWritten = percent;
-      await prisma.modelVersion.update({ where: { id: payload.versionId }, data: { progressStage: stage, progressPercent: percent } });
+      await prisma.modelVersion.update({
+        where: { id: payload.versionId },
+        data: { progressStage: stage, progressPercent: percent },
+      });
     }
   };
 
@@ -71,7 +74,11 @@ async function optimize(payload: { versionId: string }, ctx: JobContext<Pipeline
     const needsCalibration = policy.variants.some((id) => candidateById(id).needsCalibration);
     const calibration = newest('calibration') ?? newest('train');
     if (needsCalibration && calibration === undefined) {
-      throw new DatasetRequired(line.name, 'calibration', 'theta2/theta3 calibrate activation ranges on it (or on a train set)');
+      throw new DatasetRequired(
+        line.name,
+        'calibration',
+        'theta2/theta3 calibrate activation ranges on it (or on a train set)',
+      );
     }
     const train = newest('train');
 
@@ -82,7 +89,8 @@ async function optimize(payload: { versionId: string }, ctx: JobContext<Pipeline
     const modelFiles: [string, Uint8Array][] = [['model.json', await readBlobBytes(blobs, version.modelJsonSha256)]];
     for (const [index, path] of shardPaths.entries()) {
       const sha256 = version.weightShardSha256s[index];
-      if (sha256 === undefined) throw new PermanentJobError('MF_ERR_VERSION_CORRUPT', `version ${version.id} lacks shard ${path}`);
+      if (sha256 === undefined)
+        throw new PermanentJobError('MF_ERR_VERSION_CORRUPT', `version ${version.id} lacks shard ${path}`);
       modelFiles.push([path, await readBlobBytes(blobs, sha256)]);
     }
     const input: OptimizeTaskInput = {
@@ -99,7 +107,9 @@ async function optimize(payload: { versionId: string }, ctx: JobContext<Pipeline
     const output = await ctx.cpu.run<OptimizeTaskOutput>(TASK_MODULE, 'runOptimization', input, {
       signal: ctx.signal,
       onProgress: (percent) => {
-        pending = pending.then(() => progress('evaluate', percent / 100)).catch((error: unknown) => ctx.log.warn({ err: error }, 'progress not recorded'));
+        pending = pending
+          .then(() => progress('evaluate', percent / 100))
+          .catch((error: unknown) => ctx.log.warn({ err: error }, 'progress not recorded'));
       },
     });
     await pending;
@@ -124,7 +134,13 @@ async function optimize(payload: { versionId: string }, ctx: JobContext<Pipeline
         objective: row.L,
         eligible: row.eligible,
         ineligibleReason: row.eligible ? null : row.reason,
-        metrics: toJson({ label: row.label, reason: row.reason, latency: row.latency, runtime: output.runtime, ...output.details[row.variant] }),
+        metrics: toJson({
+          label: row.label,
+          reason: row.reason,
+          latency: row.latency,
+          runtime: output.runtime,
+          ...output.details[row.variant],
+        }),
       };
       const candidate = await prisma.$transaction(async (tx) => {
         await tx.blob.upsert({
@@ -162,7 +178,9 @@ async function optimize(payload: { versionId: string }, ctx: JobContext<Pipeline
       const existing = await prisma.release.findFirst({
         where: { candidate: { versionId: version.id }, channel: { name: policy.channel } },
       });
-      const release = existing ?? (await publishRelease(db, signingKey, { lineId: line.id, channel: policy.channel, candidateId: winnerId }));
+      const release =
+        existing ??
+        (await publishRelease(db, signingKey, { lineId: line.id, channel: policy.channel, candidateId: winnerId }));
       releaseNumber = release.number;
       ctx.log.info({ release: release.number, channel: policy.channel }, existing ? 'already published' : 'published');
     }
@@ -185,7 +203,12 @@ async function optimize(payload: { versionId: string }, ctx: JobContext<Pipeline
       await prisma.modelVersion
         .update({
           where: { id: version.id },
-          data: { status: 'failed', errorCode: code, errorMessage: error instanceof Error ? error.message : String(error), finishedAt: new Date() },
+          data: {
+            status: 'failed',
+            errorCode: code,
+            errorMessage: error instanceof Error ? error.message : String(error),
+            finishedAt: new Date(),
+          },
         })
         .catch((updateError: unknown) => ctx.log.error({ err: updateError }, 'could not record the failure'));
     }

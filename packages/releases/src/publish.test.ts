@@ -60,11 +60,11 @@ describe.each([
     expect([first.number, second.number, canary.number]).toEqual([1, 2, 1]);
 
     const envelope = { signed: second.manifest, signatures: [{ keyId: second.keyId, signature: second.signature }] };
-    const manifest = verifyEnvelope<{ release: number; artifact: { sha256: string; size: number }; preprocessing: unknown }>(
-      MANIFEST_KIND,
-      envelope,
-      [publicKeyFromBase64(key.publicKeyBase64)],
-    );
+    const manifest = verifyEnvelope<{
+      release: number;
+      artifact: { sha256: string; size: number };
+      preprocessing: unknown;
+    }>(MANIFEST_KIND, envelope, [publicKeyFromBase64(key.publicKeyBase64)]);
     expect(manifest).toMatchObject({ release: 2, artifact: { sha256: 'c'.repeat(64), size: 1234 } });
     expect(manifest.preprocessing).toMatchObject({ inputSize: [64, 64], classNames: ['can', 'bottle'] });
     // The stored manifest is what was signed: another number would not verify.

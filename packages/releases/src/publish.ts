@@ -21,7 +21,12 @@ const MAX_ATTEMPTS = 8;
  * the highest so far; the unique index settles races between servers and workers), builds the manifest,
  * signs it and stores both. Numbers only grow, so a device can refuse any manifest older than what it runs.
  */
-export async function publishRelease(db: Database, key: SigningKey, input: PublishInput, now = new Date()): Promise<Release> {
+export async function publishRelease(
+  db: Database,
+  key: SigningKey,
+  input: PublishInput,
+  now = new Date(),
+): Promise<Release> {
   const { prisma } = db;
   const line = await prisma.modelLine.findUniqueOrThrow({ where: { id: input.lineId } });
   const candidate = await prisma.candidate.findUniqueOrThrow({ where: { id: input.candidateId } });

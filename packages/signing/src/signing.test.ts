@@ -15,11 +15,17 @@ import {
 
 describe('canonicalJson', () => {
   it('sorts keys at every depth and drops undefined', () => {
-    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: undefined } })).toBe('{"a":{"d":[3,{"y":2,"z":1}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: undefined } })).toBe(
+      '{"a":{"d":[3,{"y":2,"z":1}]},"b":1}',
+    );
   });
   it('refuses values that have no single JSON form', () => {
-    expect(() => canonicalJson({ a: Number.NaN })).toThrow(expect.objectContaining({ code: 'MF_ERR_CANONICAL_JSON_INVALID' }));
-    expect(() => canonicalJson({ a: new Date(0) })).toThrow(expect.objectContaining({ code: 'MF_ERR_CANONICAL_JSON_INVALID' }));
+    expect(() => canonicalJson({ a: Number.NaN })).toThrow(
+      expect.objectContaining({ code: 'MF_ERR_CANONICAL_JSON_INVALID' }),
+    );
+    expect(() => canonicalJson({ a: new Date(0) })).toThrow(
+      expect.objectContaining({ code: 'MF_ERR_CANONICAL_JSON_INVALID' }),
+    );
     expect(() => canonicalJson({ a: 1n })).toThrow(expect.objectContaining({ code: 'MF_ERR_CANONICAL_JSON_INVALID' }));
   });
 });
@@ -31,7 +37,12 @@ describe('signed envelopes', () => {
 
   it('verifies with the pinned public key, whatever the key order on the wire', () => {
     const envelope = signEnvelope('manifest', manifest, key);
-    const reordered = JSON.parse(JSON.stringify({ signatures: envelope.signatures, signed: { target: manifest.target, release: 7, line: 'sorter' } }));
+    const reordered = JSON.parse(
+      JSON.stringify({
+        signatures: envelope.signatures,
+        signed: { target: manifest.target, release: 7, line: 'sorter' },
+      }),
+    );
     expect(verifyEnvelope('manifest', reordered, [pinned])).toEqual(manifest);
   });
 
@@ -52,7 +63,9 @@ describe('signed envelopes', () => {
     const again = signingKeyFromPem(signingKeyToPem(key));
     expect(again.keyId).toBe(key.keyId);
     expect(again.publicKeyBase64).toBe(key.publicKeyBase64);
-    expect(() => signingKeyFromPem('not a key')).toThrow(expect.objectContaining({ code: 'MF_ERR_SIGNING_KEY_INVALID' }));
+    expect(() => signingKeyFromPem('not a key')).toThrow(
+      expect.objectContaining({ code: 'MF_ERR_SIGNING_KEY_INVALID' }),
+    );
   });
 });
 

@@ -103,7 +103,10 @@ export function startProcess(
 
 /** The address the server logged when it started listening (it listens on an ephemeral port in tests). */
 export async function serverAddress(server: RunningProcess, timeoutMs = 90_000): Promise<string> {
-  const line = await server.waitForLine((entry) => typeof entry.address === 'string' && String(entry.msg).startsWith('ModelFleet listening'), timeoutMs);
+  const line = await server.waitForLine(
+    (entry) => typeof entry.address === 'string' && String(entry.msg).startsWith('ModelFleet listening'),
+    timeoutMs,
+  );
   return line.address as string;
 }
 
@@ -126,6 +129,31 @@ export async function runCli(
   env: Record<string, string | undefined>,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [`${repoRoot}apps/cli/bin/modelfleet.js`, ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return { code, stdout, stderr };
+}
+
+const agentBin = `${repoRoot}apps/agent/bin/modelfleet-agent.js`;
+
+/** Starts `modelfleet-agent <args>` (the daemon: `run`) as its own process; configuration through env. */
+export function startAgent(args: string[], env: Record<string, string | undefined>): RunningProcess {
+  return startProcess(process.execPath, [agentBin, ...args], { env });
+}
+
+/** Runs `modelfleet-agent <args>` (`check`, `status`) to completion. */
+export async function runAgent(
+  args: string[],
+  env: Record<string, string | undefined>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [agentBin, ...args], {
     cwd: repoRoot,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
