@@ -275,5 +275,20 @@ describe('versions', () => {
       expect(row.modelJsonSha256).toBe(first.modelJsonSha256);
       expect(row.weightShardSha256s).toEqual(first.weightShardSha256s);
     }, 120_000);
+
+    it('takes a recorded version back when the job cannot be queued: 503, no version row, no blob left', async () => {
+      // Last in this file: the queue stays closed. model.json gets new bytes; the shard is already stored and used.
+      const files = editModelJson(demoFiles(), (json) => Object.assign(json, { generatedBy: 'versions.test' }));
+      await server.services.queue.close({ timeoutMs: 10_000 });
+      const rows = await rowCounts(server);
+      const blobFilesBefore = await blobFiles(server.dataDir);
+      const response = await postVersion(server, LINE, files);
+      expect(response.statusCode, response.body).toBe(503);
+      expect(response.json().code).toBe('MF_ERR_JOB_QUEUE_CLOSED');
+      expect(await rowCounts(server)).toEqual(rows);
+      expect(await blobFiles(server.dataDir)).toEqual(blobFilesBefore);
+      const modelJsonSha256 = createHash('sha256').update(files.get('model.json')!).digest('hex');
+      expect(await server.services.blobs.exists(modelJsonSha256)).toBe(false);
+    });
   });
 });

@@ -134,9 +134,17 @@ export const versionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
           statusUrl: `/v1/models/${line.name}/versions/${version.id}`,
         });
       } catch (error) {
-        if (versionId !== undefined) await db.prisma.modelVersion.delete({ where: { id: versionId } }).catch(() => undefined);
         if (versionId !== undefined) {
-          for (const blob of stored.filter((b) => b.created)) await db.prisma.blob.deleteMany({ where: { sha256: blob.sha256 } });
+          // The version was recorded but not enqueued (e.g. MF_ERR_JOB_QUEUE_CLOSED while shutting down): take it
+          // back, with the blob rows no other version uses. (Filtering on `created` missed them: the parts were
+          // put, and so created, by the multipart receiver, not by the put above.)
+          await db.prisma.modelVersion.delete({ where: { id: versionId } }).catch(() => undefined);
+          for (const { sha256 } of stored) {
+            const users = await db.prisma.modelVersion.count({
+              where: { OR: [{ modelJsonSha256: sha256 }, { weightShardSha256s: { has: sha256 } }] },
+            });
+            if (users === 0) await db.prisma.blob.deleteMany({ where: { sha256, kind: 'model_source' } });
+          }
         }
         await upload.discard();
         for (const blob of stored.splice(0)) await releaseBlob(blobs, blob.sha256, isReferenced);
