@@ -39,6 +39,11 @@ export interface DeviceServices {
 export function createDeviceServices(db: Database, key: SigningKey, settings: DeviceSettings, logger: Logger): DeviceServices {
   const lastSeen = createLastSeen(db, { flushIntervalMs: settings.lastSeenFlushMs, logger });
   const auth = createDeviceAuth(db, { ttlMs: settings.authCacheTtlMs, sweepIntervalMs: settings.authSweepMs, logger });
+  // In the background: until it is done, devices are read one by one as they poll.
+  const warming = auth.warm().then(
+    (devices) => logger.info({ devices }, 'device-token cache warmed'),
+    (error: unknown) => logger.warn({ err: error }, 'could not warm the device-token cache'),
+  );
   return {
     auth,
     polls: createPollAnswers(db, key, {
@@ -50,6 +55,7 @@ export function createDeviceServices(db: Database, key: SigningKey, settings: De
     blobAccess: createBlobAccess(db),
     bytesServed: createBytesServed(),
     close: async () => {
+      await warming;
       await auth.close();
       await lastSeen.close();
     },

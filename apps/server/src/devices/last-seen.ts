@@ -25,7 +25,7 @@ export interface LastSeen {
  * The time written is the flush's start, so `lastSeenAt` is exact to within `flushIntervalMs`.
  */
 export function createLastSeen(db: Database, options: LastSeenOptions): LastSeen {
-  const chunkSize = options.chunkSize ?? 5_000;
+  const chunkSize = options.chunkSize ?? 1_000;
   let seen = new Set<string>();
   let flushing: Promise<void> | undefined;
   let closed: Promise<void> | undefined;

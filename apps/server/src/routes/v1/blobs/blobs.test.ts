@@ -94,6 +94,7 @@ describe('GET /v1/blobs/:sha256 (devices)', () => {
     const response = await get(sha256, { 'if-none-match': `"${sha256}"` });
     expect(response.statusCode).toBe(304);
     expect(response.body).toBe('');
+    expect(response.headers['content-length'] ?? '0').toBe('0');
     expect(response.headers.etag).toBe(`"${sha256}"`);
     expect(served()).toBe(before);
   });

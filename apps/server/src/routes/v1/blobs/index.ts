@@ -5,6 +5,7 @@ import { ErrorResponse, Sha256 } from '@modelfleet/contracts';
 import type { RouteAccess } from '../../../auth/access.js';
 import { ifNoneMatchMatches, parseByteRange } from '../../../devices/byte-range.js';
 import { BlobNotServed, RangeNotSatisfiable } from '../../../devices/errors.js';
+import { NoBody } from '../devices/no-body.js';
 
 const DEVICE: RouteAccess = { kind: 'device' };
 
@@ -30,7 +31,7 @@ export const blobRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         response: {
           200: Bytes,
           206: Bytes,
-          304: Type.Null(),
+          304: NoBody('the device has this blob already'),
           400: ErrorResponse,
           401: ErrorResponse,
           403: ErrorResponse,
@@ -50,7 +51,7 @@ export const blobRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
       const etag = `"${sha256}"`;
       reply.header('etag', etag).header('cache-control', IMMUTABLE).header('accept-ranges', 'bytes');
-      if (ifNoneMatchMatches(request.headers['if-none-match'], etag)) return reply.status(304).send(null);
+      if (ifNoneMatchMatches(request.headers['if-none-match'], etag)) return reply.status(304).send(undefined);
 
       // If-Range with another validator means "the copy I have is stale": send it all (RFC 9110 §13.1.5).
       const ifRange = request.headers['if-range'];

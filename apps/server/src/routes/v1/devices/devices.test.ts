@@ -3,6 +3,7 @@ import { SIGNED_KINDS, type DeviceInfo, type ReleaseManifest, type UpdateAnswer,
 import { publicKeyFromBase64, verifyEnvelope } from '@modelfleet/signing';
 import { createKey, createLine } from '../../../testing/api.js';
 import { createLastSeen } from '../../../devices/last-seen.js';
+import { createDeviceAuth } from '../../../devices/device-auth.js';
 import { pino } from 'pino';
 import { startTestServer, type TestServer } from '../../../testing/test-server.js';
 import { hashFleetToken } from '../../../devices/tokens.js';
@@ -146,6 +147,7 @@ describe('device API: enrolment, poll, reports, fleet view', () => {
       const response = await poll(deviceToken);
       expect(response.statusCode).toBe(204);
       expect(response.body).toBe('');
+      expect(response.headers['content-length'] ?? '0').toBe('0');
     });
 
     it('answers 200 with an offer and a release manifest whose signatures verify with the published key; 304 by current and by ETag', async () => {
@@ -175,6 +177,8 @@ describe('device API: enrolment, poll, reports, fleet view', () => {
       const byCurrent = await poll(deviceToken, `?current=${release.artifactSha256}`);
       expect(byCurrent.statusCode).toBe(304);
       expect(byCurrent.body).toBe('');
+      // No body announced either (a `Content-Length: 4` for a serialised null made HTTP clients wait for it).
+      expect(byCurrent.headers['content-length'] ?? '0').toBe('0');
       expect(byCurrent.headers.etag).toBe(etag);
       const byEtag = await poll(deviceToken, '', { 'if-none-match': etag });
       expect(byEtag.statusCode).toBe(304);
@@ -219,6 +223,24 @@ describe('device API: enrolment, poll, reports, fleet view', () => {
       const after = await poll(device.deviceToken);
       expect(after.statusCode).toBe(401);
       expect(after.json().code).toBe('MF_ERR_CREDENTIAL_INVALID');
+    });
+
+    it('warms a device-token cache with every active device, which then answers without reading the database', async () => {
+      const { token } = await createTestEnrollmentToken(server, { line: 'poll-line' });
+      const warmed = await enrollTestDevice(server, token, 'sorter-warm');
+      const auth = createDeviceAuth(server.services.db, { ttlMs: 600_000, sweepIntervalMs: 3_600_000, logger: pino({ level: 'silent' }) });
+      try {
+        const active = await server.services.db.prisma.device.count({ where: { revokedAt: null } });
+        expect(await auth.warm(2)).toBe(active); // pages of two: the paging is exercised
+        expect(auth.size).toBe(active);
+        // Revoked behind the cache's back: a cached answer proves no query was made.
+        await server.services.db.prisma.device.update({ where: { deviceId: 'sorter-warm' }, data: { revokedAt: new Date() } });
+        expect(await auth.authenticate(warmed.deviceToken)).toMatchObject({ deviceId: 'sorter-warm' });
+        await auth.sweep();
+        expect(await auth.authenticate(warmed.deviceToken)).toBeNull();
+      } finally {
+        await auth.close();
+      }
     });
 
     it('refuses a revoked device with 401 at once, and an unknown device token with 401', async () => {

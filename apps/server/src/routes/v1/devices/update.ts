@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
 import { ErrorResponse, UpdateAnswer, UpdateQuery } from '@modelfleet/contracts';
 import type { RouteAccess } from '../../../auth/access.js';
 import { ifNoneMatchMatches } from '../../../devices/byte-range.js';
+import { NoBody } from './no-body.js';
 
 const DEVICE: RouteAccess = { kind: 'device' };
 
@@ -25,8 +25,8 @@ export const updateRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         querystring: UpdateQuery,
         response: {
           200: UpdateAnswer,
-          204: Type.Null({ description: 'the channel has no release yet' }),
-          304: Type.Null({ description: 'the device runs the target already' }),
+          204: NoBody('the channel has no release yet'),
+          304: NoBody('the device runs the target already'),
           400: ErrorResponse,
           401: ErrorResponse,
           403: ErrorResponse,
@@ -36,10 +36,10 @@ export const updateRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     async (request, reply) => {
       const device = request.device!;
       const answer = device.channelId === null ? null : await fastify.services.devices.polls.forChannel(device.channelId);
-      if (answer === null) return reply.status(204).send(null);
+      if (answer === null) return reply.status(204).send(undefined);
       reply.header('etag', answer.etag).header('cache-control', 'no-cache');
       if (request.query.current === answer.targetSha256 || ifNoneMatchMatches(request.headers['if-none-match'], answer.etag)) {
-        return reply.status(304).send(null);
+        return reply.status(304).send(undefined);
       }
       return reply.status(200).send(answer.answer);
     },
