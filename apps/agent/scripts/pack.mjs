@@ -14,8 +14,13 @@ await fs.rm(dist, { recursive: true, force: true });
 await fs.mkdir(dist, { recursive: true });
 
 await build({
-  entryPoints: [path.join(root, 'src/main.ts')],
-  outfile: path.join(dist, 'modelfleet-agent.mjs'),
+  entryPoints: { 'modelfleet-agent': path.join(root, 'src/main.ts') },
+  outdir: dist,
+  outExtension: { '.js': '.mjs' },
+  // TF.js goes into a chunk of its own, loaded (dynamic import) only by the smoke-test child process: the
+  // daemon between polls never parses it (idle RSS, see the README).
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   bundle: true,
   platform: 'node',
   format: 'esm',

@@ -34,6 +34,7 @@ export {
   type ReleaseRecord,
 } from './install.js';
 export { checkSmokeOutput, readModelFolder, smokeTest, smokeTestFolder, type SmokeResult } from './smoke.js';
+export { smokeTestInChildProcess, answerSmokeRequest, SMOKE_COMMAND } from './smoke-process.js';
 export { deviceRuntime, type DeviceRuntime } from './runtime.js';
 export { POLL_JITTER_FRACTION, backoffDelayMs, pollDelayMs } from './backoff.js';
 export { createOutbox, type Outbox, type ReportDraft } from './outbox.js';

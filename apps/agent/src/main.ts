@@ -8,4 +8,10 @@ process.exitCode = await runAgentCli(process.argv.slice(2), {
   stderr: (text) => void process.stderr.write(text),
   env: process.env,
   signal: controller.signal,
+  entry: process.argv[1],
+  readStdin: async () => {
+    let input = '';
+    for await (const chunk of process.stdin) input += String(chunk);
+    return input;
+  },
 });

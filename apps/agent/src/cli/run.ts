@@ -17,6 +17,7 @@ import { runDaemon } from '../daemon.js';
 import { AgentConfigInvalid, AgentNotEnrolled, InstallInterrupted } from '../errors.js';
 import { INSTALL_STEPS, type InstallStep } from '../install.js';
 import { createLogger } from '../log.js';
+import { answerSmokeRequest, SMOKE_COMMAND, smokeTestInChildProcess } from '../smoke-process.js';
 import { formatStatus, readStatus } from '../status.js';
 
 export interface CliIo {
@@ -25,6 +26,10 @@ export interface CliIo {
   env: Record<string, string | undefined>;
   /** Aborted on SIGTERM/SIGINT. */
   signal: AbortSignal;
+  /** The script running the agent (launcher or packed file): smoke tests run it as a child process. */
+  entry?: string;
+  /** All of stdin (only the hidden smoke command reads it). */
+  readStdin?: () => Promise<string>;
 }
 
 export const EXIT = {
@@ -117,6 +122,10 @@ export async function runAgentCli(argv: string[], io: CliIo): Promise<number> {
     return EXIT.usage;
   }
   const command = parsed.positionals[0];
+  if (command === SMOKE_COMMAND && io.readStdin !== undefined) {
+    io.stdout(`${JSON.stringify(await answerSmokeRequest(await io.readStdin()))}\n`);
+    return EXIT.ok;
+  }
   if (parsed.values.help === true || command === undefined || parsed.positionals.length > 1) {
     (parsed.values.help === true ? io.stdout : io.stderr)(USAGE);
     return parsed.values.help === true ? EXIT.ok : EXIT.usage;
@@ -136,7 +145,12 @@ export async function runAgentCli(argv: string[], io: CliIo): Promise<number> {
     }
     const config = parseAgentConfig({ flags, env: io.env });
     const log = createLogger(io.stderr, config.logLevel, { deviceId: config.deviceId });
-    const agent = createAgent({ config, log, ...testSeams(io.env, log) });
+    const agent = createAgent({
+      config,
+      log,
+      ...(io.entry !== undefined ? { smoke: smokeTestInChildProcess(io.entry) } : {}),
+      ...testSeams(io.env, log),
+    });
     if (command === 'run') {
       await runDaemon({ agent, config, log, signal: io.signal });
       return EXIT.ok;
