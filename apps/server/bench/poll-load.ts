@@ -9,7 +9,8 @@ import fs from 'node:fs/promises';
 import autocannon from 'autocannon';
 
 const [url, tokensFile, seconds = '10', connections = '32'] = process.argv.slice(2);
-if (url === undefined || tokensFile === undefined) throw new Error('usage: poll-load.ts <url> <tokens file> [seconds] [connections]');
+if (url === undefined || tokensFile === undefined)
+  throw new Error('usage: poll-load.ts <url> <tokens file> [seconds] [connections]');
 const tokens = (await fs.readFile(tokensFile, 'utf8')).split('\n').filter(Boolean);
 const authorizations = tokens.map((token) => `Bearer ${token}`);
 let next = 0;
@@ -30,7 +31,9 @@ const result = await autocannon({
   ],
 });
 
-const statuses = Object.fromEntries(Object.entries(result.statusCodeStats).map(([status, { count }]) => [status, count]));
+const statuses = Object.fromEntries(
+  Object.entries(result.statusCodeStats).map(([status, { count }]) => [status, count]),
+);
 process.stdout.write(
   `${JSON.stringify({
     requests: result.requests.total,

@@ -23,7 +23,8 @@ import { completePolicy } from '../src/domain/lines.js';
 import { generateFleetToken } from '../src/devices/tokens.js';
 
 const args = new Map<string, string>();
-for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '');
+for (let i = 2; i < process.argv.length; i += 2)
+  args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '');
 const deviceCount = Number(args.get('devices') ?? 10_000);
 const seconds = Number(args.get('seconds') ?? 10);
 const warmupSeconds = Number(args.get('warmup') ?? 3);
@@ -64,7 +65,13 @@ async function seed(): Promise<{ tokens: string[]; targetSha256: string }> {
     const artifact = await blobs.put(new Uint8Array(randomBytes(64 * 1024)));
     await prisma.blob.create({ data: { sha256: artifact.sha256, size: artifact.size, kind: 'artifact' } });
     const version = await prisma.modelVersion.create({
-      data: { lineId: line.id, status: 'ready', modelJsonSha256: artifact.sha256, weightShardSha256s: [], sourceBytes: artifact.size },
+      data: {
+        lineId: line.id,
+        status: 'ready',
+        modelJsonSha256: artifact.sha256,
+        weightShardSha256s: [],
+        sourceBytes: artifact.size,
+      },
     });
     const candidate = await prisma.candidate.create({
       data: {
@@ -122,7 +129,11 @@ async function freePort(): Promise<number> {
 }
 
 function start(command: string[], env: Record<string, string> = {}): ChildProcess {
-  const child = spawn(process.execPath, command, { cwd: appRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, command, {
+    cwd: appRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   children.push(child);
   return child;
 }
@@ -131,7 +142,10 @@ async function waitUntilUp(child: ChildProcess, base: string, deadlineMs = 60_00
   const deadline = Date.now() + deadlineMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`process exited with ${child.exitCode} before it answered`);
-    const ok = await fetch(`${base}/healthz`).then((response) => response.ok, () => false);
+    const ok = await fetch(`${base}/healthz`).then(
+      (response) => response.ok,
+      () => false,
+    );
     if (ok) return;
     if (Date.now() > deadline) throw new Error(`${base} did not come up within ${deadlineMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -146,10 +160,14 @@ async function stop(child: ChildProcess): Promise<void> {
 }
 
 async function load(url: string, tokensFile: string, runSeconds: number): Promise<LoadResult> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/poll-load.ts', url, tokensFile, String(runSeconds), String(connections)], {
-    cwd: appRoot,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'bench/poll-load.ts', url, tokensFile, String(runSeconds), String(connections)],
+    {
+      cwd: appRoot,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   children.push(child);
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -186,7 +204,8 @@ try {
   // The path under test answers as it should: 304 for the current artifact, 200 without it.
   const check304 = await fetch(`${serverBase}${query}`, { headers: { authorization: `Bearer ${tokens[0]}` } });
   const check200 = await fetch(`${serverBase}/v1/device/update`, { headers: { authorization: `Bearer ${tokens[0]}` } });
-  if (check304.status !== 304 || check200.status !== 200) throw new Error(`poll check: ${check304.status} / ${check200.status}`);
+  if (check304.status !== 304 || check200.status !== 200)
+    throw new Error(`poll check: ${check304.status} / ${check200.status}`);
   const cold = await load(`${serverBase}${query}`, tokensFile, warmupSeconds);
   const modelfleet = await load(`${serverBase}${query}`, tokensFile, seconds);
   await stop(server);

@@ -18,7 +18,10 @@ export function createBlobAccess(db: Database, maxEntries = 50_000): BlobAccess 
       const cacheKey = `${lineId}:${sha256}`;
       const known = allowed.get(cacheKey);
       if (known !== undefined) return known;
-      const release = await db.prisma.release.findFirst({ where: { lineId, artifactSha256: sha256 }, select: { id: true } });
+      const release = await db.prisma.release.findFirst({
+        where: { lineId, artifactSha256: sha256 },
+        select: { id: true },
+      });
       if (release === null) return null;
       if (allowed.size >= maxEntries) allowed.clear();
       allowed.set(cacheKey, 'artifact');

@@ -18,9 +18,12 @@ describe('parseByteRange', () => {
     expect(parseByteRange(header, 100)).toBe('unsatisfiable');
   });
 
-  it.each([undefined, 'bytes=-', 'bytes=5-2', 'bytes=0-1,3-4', 'items=0-1', 'bytes=a-b'])('ignores %s (whole blob)', (header) => {
-    expect(parseByteRange(header, 100)).toBeUndefined();
-  });
+  it.each([undefined, 'bytes=-', 'bytes=5-2', 'bytes=0-1,3-4', 'items=0-1', 'bytes=a-b'])(
+    'ignores %s (whole blob)',
+    (header) => {
+      expect(parseByteRange(header, 100)).toBeUndefined();
+    },
+  );
 });
 
 describe('ifNoneMatchMatches', () => {

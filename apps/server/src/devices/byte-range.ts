@@ -4,7 +4,10 @@
  * header, another unit, several ranges or a malformed one, all of which a server may ignore (§14.2).
  * `'unsatisfiable'` means a well-formed range that starts past the end (answered 416).
  */
-export function parseByteRange(header: string | undefined, size: number): { start: number; end: number } | 'unsatisfiable' | undefined {
+export function parseByteRange(
+  header: string | undefined,
+  size: number,
+): { start: number; end: number } | 'unsatisfiable' | undefined {
   if (header === undefined) return undefined;
   const match = /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$/i.exec(header);
   if (match === null) return undefined;

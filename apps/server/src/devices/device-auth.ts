@@ -113,7 +113,17 @@ export function createDeviceAuth(db: Database, options: DeviceAuthOptions): Devi
       if (started !== generation) break;
       for (const row of rows) {
         if (byHash.has(row.tokenHash)) continue;
-        remember(row.tokenHash, { kind: 'device', id: row.id, deviceId: row.deviceId, channelId: row.channelId, lineId: row.channel?.lineId ?? null }, readAt);
+        remember(
+          row.tokenHash,
+          {
+            kind: 'device',
+            id: row.id,
+            deviceId: row.deviceId,
+            channelId: row.channelId,
+            lineId: row.channel?.lineId ?? null,
+          },
+          readAt,
+        );
       }
       loaded += rows.length;
       if (rows.length < pageSize) break;

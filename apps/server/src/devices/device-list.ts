@@ -19,7 +19,10 @@ export async function listDevices(db: Database, filter: DeviceFilter, limit = 10
       ...(filter.line === undefined && filter.channel === undefined ? {} : { channel }),
       ...(filter.tag === undefined ? {} : { tags: { has: filter.tag } }),
     },
-    include: { channel: { include: { line: { select: { name: true } } } }, currentRelease: { select: { number: true } } },
+    include: {
+      channel: { include: { line: { select: { name: true } } } },
+      currentRelease: { select: { number: true } },
+    },
     orderBy: { deviceId: 'asc' },
     take: limit,
   });

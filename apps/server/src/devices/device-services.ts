@@ -36,7 +36,12 @@ export interface DeviceServices {
   close(): Promise<void>;
 }
 
-export function createDeviceServices(db: Database, key: SigningKey, settings: DeviceSettings, logger: Logger): DeviceServices {
+export function createDeviceServices(
+  db: Database,
+  key: SigningKey,
+  settings: DeviceSettings,
+  logger: Logger,
+): DeviceServices {
   const lastSeen = createLastSeen(db, { flushIntervalMs: settings.lastSeenFlushMs, logger });
   const auth = createDeviceAuth(db, { ttlMs: settings.authCacheTtlMs, sweepIntervalMs: settings.authSweepMs, logger });
   // In the background: until it is done, devices are read one by one as they poll.

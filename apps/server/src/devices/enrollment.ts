@@ -1,4 +1,10 @@
-import type { CreateEnrollmentTokenBody, EnrollBody, Enrolled, EnrollmentScope, EnrollmentTokenInfo } from '@modelfleet/contracts';
+import type {
+  CreateEnrollmentTokenBody,
+  EnrollBody,
+  Enrolled,
+  EnrollmentScope,
+  EnrollmentTokenInfo,
+} from '@modelfleet/contracts';
 import type { Database, EnrollmentToken } from '@modelfleet/db';
 import { ensureChannel } from '@modelfleet/releases';
 import { CredentialInvalid } from '../auth/errors.js';
@@ -34,7 +40,11 @@ export async function createEnrollmentToken(
   if (line === null) throw new LineNotFound(body.scope.line);
   await ensureChannel(db, line.id, body.scope.channel);
   const { token, prefix, hash } = generateFleetToken('mfe');
-  const scope: EnrollmentScope = { line: line.name, channel: body.scope.channel, tags: [...new Set(body.scope.tags ?? [])] };
+  const scope: EnrollmentScope = {
+    line: line.name,
+    channel: body.scope.channel,
+    tags: [...new Set(body.scope.tags ?? [])],
+  };
   const row = await db.prisma.enrollmentToken.create({
     data: {
       name: body.name,
@@ -60,9 +70,16 @@ export interface EnrollResult {
  * old one stops working) and lifts a revocation: whoever holds a valid enrolment token may enrol devices
  * anyway, so a revoked id stays safe only while the enrolment tokens that could re-enrol it are revoked too.
  */
-export async function enrollDevice(db: Database, enrollmentToken: string, body: EnrollBody, now = new Date()): Promise<EnrollResult> {
+export async function enrollDevice(
+  db: Database,
+  enrollmentToken: string,
+  body: EnrollBody,
+  now = new Date(),
+): Promise<EnrollResult> {
   if (!isWellFormedFleetToken('mfe', enrollmentToken)) throw new CredentialInvalid();
-  const tokenRow = await db.prisma.enrollmentToken.findUnique({ where: { tokenHash: hashFleetToken(enrollmentToken) } });
+  const tokenRow = await db.prisma.enrollmentToken.findUnique({
+    where: { tokenHash: hashFleetToken(enrollmentToken) },
+  });
   if (tokenRow === null || tokenRow.revokedAt !== null || (tokenRow.expiresAt !== null && tokenRow.expiresAt <= now)) {
     throw new CredentialInvalid();
   }

@@ -1,9 +1,20 @@
 /** The device side of the server: fleet tokens, the caches that keep polls cheap, reports and the fleet view. */
 export { generateFleetToken, hashFleetToken, isWellFormedFleetToken, type FleetTokenKind } from './tokens.js';
 export type { DevicePrincipal } from './principal.js';
-export { createDeviceServices, DEFAULT_DEVICE_SETTINGS, type DeviceServices, type DeviceSettings } from './device-services.js';
+export {
+  createDeviceServices,
+  DEFAULT_DEVICE_SETTINGS,
+  type DeviceServices,
+  type DeviceSettings,
+} from './device-services.js';
 export { createDeviceAuth, type DeviceAuth, type DeviceAuthOptions } from './device-auth.js';
-export { createPollAnswers, etagFor, type PollAnswer, type PollAnswers, type PollAnswerOptions } from './poll-answers.js';
+export {
+  createPollAnswers,
+  etagFor,
+  type PollAnswer,
+  type PollAnswers,
+  type PollAnswerOptions,
+} from './poll-answers.js';
 export { createLastSeen, type LastSeen, type LastSeenOptions } from './last-seen.js';
 export { createBytesServed, type BytesServed, type ServedBlobKind } from './bytes-served.js';
 export { createBlobAccess, type BlobAccess } from './blob-access.js';

@@ -22,7 +22,11 @@ describe('poll answers cache', () => {
       now: () => clock,
     });
     const first = await answers.forChannel(release.channelId);
-    expect(first?.answer.offer.signed).toMatchObject({ release: release.number, pollAfterSeconds: 30, issuedAt: '2026-11-29T12:00:00.000Z' });
+    expect(first?.answer.offer.signed).toMatchObject({
+      release: release.number,
+      pollAfterSeconds: 30,
+      issuedAt: '2026-11-29T12:00:00.000Z',
+    });
     expect(answers.signatures).toBe(1);
     clock += 499_000; // still more than half the lifetime left
     expect((await answers.forChannel(release.channelId))?.answer).toBe(first?.answer);

@@ -120,7 +120,12 @@ export function createPollAnswers(db: Database, key: SigningKey, options: PollAn
       releaseManifest: { signed: manifest, signatures: [{ keyId: release.keyId, signature: release.signature }] },
     };
     return {
-      answer: { releaseId: release.id, targetSha256: release.artifactSha256, etag: etagFor(release.id, release.artifactSha256), answer },
+      answer: {
+        releaseId: release.id,
+        targetSha256: release.artifactSha256,
+        etag: etagFor(release.id, release.artifactSha256),
+        answer,
+      },
       refreshAt: issued + (options.offerLifetimeSeconds * 1000) / 2,
     };
   }

@@ -14,7 +14,12 @@ export const stateFromDb = (state: DeviceUpdateState): DeviceState => (state ===
  * names the release that was refused, not the one the device runs.
  * Resolves false when the key was seen before.
  */
-export async function recordReport(db: Database, device: DevicePrincipal, body: DeviceReportBody, now = new Date()): Promise<boolean> {
+export async function recordReport(
+  db: Database,
+  device: DevicePrincipal,
+  body: DeviceReportBody,
+  now = new Date(),
+): Promise<boolean> {
   const release =
     body.release === undefined || device.channelId === null
       ? null

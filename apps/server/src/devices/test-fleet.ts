@@ -20,9 +20,19 @@ export async function publishTestRelease(
   const lineRow = (await prisma.modelLine.findUnique({ where: { name: line } })) ?? (await createLine(server, line));
   const bytes = options.bytes ?? new Uint8Array(randomBytes(4096 + Math.floor(Math.random() * 4096)));
   const stored = await server.services.blobs.put(bytes);
-  await prisma.blob.upsert({ where: { sha256: stored.sha256 }, create: { sha256: stored.sha256, size: stored.size, kind: 'artifact' }, update: {} });
+  await prisma.blob.upsert({
+    where: { sha256: stored.sha256 },
+    create: { sha256: stored.sha256, size: stored.size, kind: 'artifact' },
+    update: {},
+  });
   const version = await prisma.modelVersion.create({
-    data: { lineId: lineRow.id, status: 'ready', modelJsonSha256: stored.sha256, weightShardSha256s: [], sourceBytes: stored.size },
+    data: {
+      lineId: lineRow.id,
+      status: 'ready',
+      modelJsonSha256: stored.sha256,
+      weightShardSha256s: [],
+      sourceBytes: stored.size,
+    },
   });
   const candidate = await prisma.candidate.create({
     data: {
@@ -53,7 +63,11 @@ export async function publishTestRelease(
     const release = await prisma.release.findUniqueOrThrow({ where: { id: response.json<{ id: string }>().id } });
     return { release, bytes };
   }
-  const release = await publishRelease(server.services.db, server.services.signingKey, { lineId: lineRow.id, channel, candidateId: candidate.id });
+  const release = await publishRelease(server.services.db, server.services.signingKey, {
+    lineId: lineRow.id,
+    channel,
+    candidateId: candidate.id,
+  });
   return { release, bytes };
 }
 

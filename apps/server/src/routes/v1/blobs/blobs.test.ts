@@ -120,7 +120,10 @@ describe('GET /v1/blobs/:sha256 (devices)', () => {
     const { token } = await createTestEnrollmentToken(server, { line: 'blob-line' });
     const doomed = await enrollTestDevice(server, token, 'sorter-doomed');
     expect((await get(sha256, { range: 'bytes=0-0' }, doomed.deviceToken)).statusCode).toBe(206);
-    expect((await server.app.inject({ method: 'DELETE', url: '/v1/devices/sorter-doomed', headers: server.auth() })).statusCode).toBe(204);
+    expect(
+      (await server.app.inject({ method: 'DELETE', url: '/v1/devices/sorter-doomed', headers: server.auth() }))
+        .statusCode,
+    ).toBe(204);
     const revoked = await get(sha256, {}, doomed.deviceToken);
     expect(revoked.statusCode).toBe(401);
     expect(revoked.json().code).toBe('MF_ERR_CREDENTIAL_INVALID');

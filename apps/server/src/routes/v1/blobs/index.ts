@@ -13,7 +13,11 @@ const DEVICE: RouteAccess = { kind: 'device' };
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
 /** Documented as binary; the handler sends the store's stream, which Fastify pipes without serialising. */
-const Bytes = Type.Unsafe<Readable>({ type: 'string', format: 'binary', description: 'the blob bytes (or the requested range)' });
+const Bytes = Type.Unsafe<Readable>({
+  type: 'string',
+  format: 'binary',
+  description: 'the blob bytes (or the requested range)',
+});
 
 /**
  * Blob downloads for devices: only the artifacts of releases of the device's own line, streamed from the
@@ -26,7 +30,8 @@ export const blobRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       config: { access: DEVICE },
       schema: {
         tags: ['devices'],
-        summary: 'Download an artifact of a release of this device’s line (Authorization: Bearer mfd_…); supports Range',
+        summary:
+          'Download an artifact of a release of this device’s line (Authorization: Bearer mfd_…); supports Range',
         params: Type.Object({ sha256: Sha256 }),
         response: {
           200: Bytes,

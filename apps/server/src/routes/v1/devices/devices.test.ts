@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SIGNED_KINDS, type DeviceInfo, type ReleaseManifest, type UpdateAnswer, type UpdateOffer } from '@modelfleet/contracts';
+import {
+  SIGNED_KINDS,
+  type DeviceInfo,
+  type ReleaseManifest,
+  type UpdateAnswer,
+  type UpdateOffer,
+} from '@modelfleet/contracts';
 import { publicKeyFromBase64, verifyEnvelope } from '@modelfleet/signing';
 import { createKey, createLine } from '../../../testing/api.js';
 import { createLastSeen } from '../../../devices/last-seen.js';
@@ -37,12 +43,19 @@ describe('device API: enrolment, poll, reports, fleet view', () => {
         method: 'POST',
         url: '/v1/enrollment-tokens',
         headers: server.auth(),
-        payload: { name: 'hall 3', scope: { line: 'enrol-line', channel: 'canary', tags: ['hall-3'] }, expiresInSeconds: 3600 },
+        payload: {
+          name: 'hall 3',
+          scope: { line: 'enrol-line', channel: 'canary', tags: ['hall-3'] },
+          expiresInSeconds: 3600,
+        },
       });
       expect(created.statusCode).toBe(201);
       const body = created.json<{ id: string; token: string; prefix: string; expiresAt: string; scope: unknown }>();
       expect(body.token).toMatch(/^mfe_[0-9a-f]{8}_[A-Za-z0-9_-]{43}$/);
-      expect(body).toMatchObject({ prefix: body.token.slice(4, 12), scope: { line: 'enrol-line', channel: 'canary', tags: ['hall-3'] } });
+      expect(body).toMatchObject({
+        prefix: body.token.slice(4, 12),
+        scope: { line: 'enrol-line', channel: 'canary', tags: ['hall-3'] },
+      });
       expect(Date.parse(body.expiresAt) - Date.now()).toBeGreaterThan(3500_000);
 
       const row = await server.services.db.prisma.enrollmentToken.findUniqueOrThrow({ where: { id: body.id } });
@@ -51,10 +64,17 @@ describe('device API: enrolment, poll, reports, fleet view', () => {
       const list = await server.app.inject({ method: 'GET', url: '/v1/enrollment-tokens', headers: server.auth() });
       expect(list.statusCode).toBe(200);
       expect(list.body).not.toContain(body.token);
-      expect(list.json().items.find((item: { id: string }) => item.id === body.id)).toMatchObject({ name: 'hall 3', revokedAt: null });
+      expect(list.json().items.find((item: { id: string }) => item.id === body.id)).toMatchObject({
+        name: 'hall 3',
+        revokedAt: null,
+      });
 
       const line = await server.services.db.prisma.modelLine.findUniqueOrThrow({ where: { name: 'enrol-line' } });
-      expect(await server.services.db.prisma.channel.findUnique({ where: { lineId_name: { lineId: line.id, name: 'canary' } } })).not.toBeNull();
+      expect(
+        await server.services.db.prisma.channel.findUnique({
+          where: { lineId_name: { lineId: line.id, name: 'canary' } },
+        }),
+      ).not.toBeNull();
     });
 
     it('refuses a token for a line that does not exist (404) and people without admin (403)', async () => {
@@ -80,9 +100,22 @@ describe('device API: enrolment, poll, reports, fleet view', () => {
 
   describe('enrol', () => {
     it('gives a device its own token (hashed in the database) on the token’s channel with both sets of tags', async () => {
-      const { token } = await createTestEnrollmentToken(server, { line: 'enrol-line', channel: 'canary', tags: ['hall-3'] });
-      const enrolled = await enrollTestDevice(server, token, 'sorter-a1', { tags: ['belt-2'], hardwareClass: 'rpi4', runtime: 'tfjs-wasm' });
-      expect(enrolled).toMatchObject({ deviceId: 'sorter-a1', line: 'enrol-line', channel: 'canary', tags: ['belt-2', 'hall-3'] });
+      const { token } = await createTestEnrollmentToken(server, {
+        line: 'enrol-line',
+        channel: 'canary',
+        tags: ['hall-3'],
+      });
+      const enrolled = await enrollTestDevice(server, token, 'sorter-a1', {
+        tags: ['belt-2'],
+        hardwareClass: 'rpi4',
+        runtime: 'tfjs-wasm',
+      });
+      expect(enrolled).toMatchObject({
+        deviceId: 'sorter-a1',
+        line: 'enrol-line',
+        channel: 'canary',
+        tags: ['belt-2', 'hall-3'],
+      });
       expect(enrolled.deviceToken).toMatch(/^mfd_[0-9a-f]{8}_[A-Za-z0-9_-]{43}$/);
       const row = await server.services.db.prisma.device.findUniqueOrThrow({ where: { deviceId: 'sorter-a1' } });
       expect(row.tokenHash).toBe(hashFleetToken(enrolled.deviceToken));
@@ -94,11 +127,22 @@ describe('device API: enrolment, poll, reports, fleet view', () => {
 
     it('refuses a missing, unknown, expired or revoked enrolment token, and an API key, creating no device', async () => {
       const expired = await createTestEnrollmentToken(server, { line: 'enrol-line' }, { expiresInSeconds: 60 });
-      await server.services.db.prisma.enrollmentToken.update({ where: { id: expired.id }, data: { expiresAt: new Date(Date.now() - 1000) } });
+      await server.services.db.prisma.enrollmentToken.update({
+        where: { id: expired.id },
+        data: { expiresAt: new Date(Date.now() - 1000) },
+      });
       const revoked = await createTestEnrollmentToken(server, { line: 'enrol-line' });
-      const revoke = await server.app.inject({ method: 'DELETE', url: `/v1/enrollment-tokens/${revoked.id}`, headers: server.auth() });
+      const revoke = await server.app.inject({
+        method: 'DELETE',
+        url: `/v1/enrollment-tokens/${revoked.id}`,
+        headers: server.auth(),
+      });
       expect(revoke.statusCode).toBe(204);
-      const again = await server.app.inject({ method: 'DELETE', url: `/v1/enrollment-tokens/${revoked.id}`, headers: server.auth() });
+      const again = await server.app.inject({
+        method: 'DELETE',
+        url: `/v1/enrollment-tokens/${revoked.id}`,
+        headers: server.auth(),
+      });
       expect(again.statusCode).toBe(404);
       expect(again.json().code).toBe('MF_ERR_ENROLLMENT_TOKEN_NOT_FOUND');
 
@@ -111,7 +155,12 @@ describe('device API: enrolment, poll, reports, fleet view', () => {
         [server.auth(), 'MF_ERR_CREDENTIAL_INVALID'],
       ];
       for (const [headers, code] of attempts) {
-        const response = await server.app.inject({ method: 'POST', url: '/v1/device/enroll', headers, payload: { deviceId: 'refused-1' } });
+        const response = await server.app.inject({
+          method: 'POST',
+          url: '/v1/device/enroll',
+          headers,
+          payload: { deviceId: 'refused-1' },
+        });
         expect(response.statusCode, JSON.stringify(headers)).toBe(401);
         expect(response.json().code).toBe(code);
       }
@@ -164,7 +213,12 @@ describe('device API: enrolment, poll, reports, fleet view', () => {
         line: 'poll-line',
         channel: 'stable',
         release: release.number,
-        target: { sha256: release.artifactSha256, size: bytes.length, encoding: 'float16', url: `/v1/blobs/${release.artifactSha256}` },
+        target: {
+          sha256: release.artifactSha256,
+          size: bytes.length,
+          encoding: 'float16',
+          url: `/v1/blobs/${release.artifactSha256}`,
+        },
         delta: null,
         pollAfterSeconds: 60,
       });
@@ -196,7 +250,10 @@ describe('device API: enrolment, poll, reports, fleet view', () => {
       const response = await poll(deviceToken, '', { 'if-none-match': oldEtag });
       expect(response.statusCode).toBe(200);
       expect(response.headers.etag).not.toBe(oldEtag);
-      expect(response.json<UpdateAnswer>().offer.signed).toMatchObject({ release: release.number, target: { sha256: release.artifactSha256 } });
+      expect(response.json<UpdateAnswer>().offer.signed).toMatchObject({
+        release: release.number,
+        target: { sha256: release.artifactSha256 },
+      });
       expect((await poll(deviceToken, '', { 'if-none-match': response.headers.etag as string })).statusCode).toBe(304);
     });
 
@@ -216,7 +273,10 @@ describe('device API: enrolment, poll, reports, fleet view', () => {
       const device = await enrollTestDevice(server, token, 'sorter-elsewhere');
       expect((await poll(device.deviceToken)).statusCode).toBe(200);
       // Another server process revokes it: a database write this process's cache does not see...
-      await server.services.db.prisma.device.update({ where: { deviceId: 'sorter-elsewhere' }, data: { revokedAt: new Date() } });
+      await server.services.db.prisma.device.update({
+        where: { deviceId: 'sorter-elsewhere' },
+        data: { revokedAt: new Date() },
+      });
       expect((await poll(device.deviceToken)).statusCode).toBe(200);
       // ...until the sweep (every DEVICE_AUTH_SWEEP_MS) asks which devices changed.
       await server.services.devices.auth.sweep();
@@ -228,13 +288,20 @@ describe('device API: enrolment, poll, reports, fleet view', () => {
     it('warms a device-token cache with every active device, which then answers without reading the database', async () => {
       const { token } = await createTestEnrollmentToken(server, { line: 'poll-line' });
       const warmed = await enrollTestDevice(server, token, 'sorter-warm');
-      const auth = createDeviceAuth(server.services.db, { ttlMs: 600_000, sweepIntervalMs: 3_600_000, logger: pino({ level: 'silent' }) });
+      const auth = createDeviceAuth(server.services.db, {
+        ttlMs: 600_000,
+        sweepIntervalMs: 3_600_000,
+        logger: pino({ level: 'silent' }),
+      });
       try {
         const active = await server.services.db.prisma.device.count({ where: { revokedAt: null } });
         expect(await auth.warm(2)).toBe(active); // pages of two: the paging is exercised
         expect(auth.size).toBe(active);
         // Revoked behind the cache's back: a cached answer proves no query was made.
-        await server.services.db.prisma.device.update({ where: { deviceId: 'sorter-warm' }, data: { revokedAt: new Date() } });
+        await server.services.db.prisma.device.update({
+          where: { deviceId: 'sorter-warm' },
+          data: { revokedAt: new Date() },
+        });
         expect(await auth.authenticate(warmed.deviceToken)).toMatchObject({ deviceId: 'sorter-warm' });
         await auth.sweep();
         expect(await auth.authenticate(warmed.deviceToken)).toBeNull();
@@ -247,13 +314,22 @@ describe('device API: enrolment, poll, reports, fleet view', () => {
       const { token } = await createTestEnrollmentToken(server, { line: 'poll-line' });
       const device = await enrollTestDevice(server, token, 'sorter-revoked');
       expect((await poll(device.deviceToken)).statusCode).toBe(200);
-      const revoked = await server.app.inject({ method: 'DELETE', url: '/v1/devices/sorter-revoked', headers: server.auth() });
+      const revoked = await server.app.inject({
+        method: 'DELETE',
+        url: '/v1/devices/sorter-revoked',
+        headers: server.auth(),
+      });
       expect(revoked.statusCode).toBe(204);
       const after = await poll(device.deviceToken);
       expect(after.statusCode).toBe(401);
       expect(after.json().code).toBe('MF_ERR_CREDENTIAL_INVALID');
-      expect((await server.app.inject({ method: 'DELETE', url: '/v1/devices/sorter-revoked', headers: server.auth() })).statusCode).toBe(404);
-      expect((await devices()).find((item) => item.deviceId === 'sorter-revoked')?.revokedAt).toEqual(expect.any(String));
+      expect(
+        (await server.app.inject({ method: 'DELETE', url: '/v1/devices/sorter-revoked', headers: server.auth() }))
+          .statusCode,
+      ).toBe(404);
+      expect((await devices()).find((item) => item.deviceId === 'sorter-revoked')?.revokedAt).toEqual(
+        expect.any(String),
+      );
       expect((await poll(`mfd_00000000_${'A'.repeat(43)}`)).statusCode).toBe(401);
     });
   });
@@ -263,7 +339,12 @@ describe('device API: enrolment, poll, reports, fleet view', () => {
       const { release } = await publishTestRelease(server, 'report-line');
       const { token } = await createTestEnrollmentToken(server, { line: 'report-line', tags: ['hall-9'] });
       const device = await enrollTestDevice(server, token, 'sorter-report', { hardwareClass: 'rpi5' });
-      const downloaded = { idempotencyKey: 'report-0001', state: 'downloaded', release: release.number, download: { kind: 'full', bytes: 123 } };
+      const downloaded = {
+        idempotencyKey: 'report-0001',
+        state: 'downloaded',
+        release: release.number,
+        download: { kind: 'full', bytes: 123 },
+      };
       expect((await report(device.deviceToken, downloaded)).json()).toEqual({ accepted: true });
       const installed = {
         idempotencyKey: 'report-0002',
@@ -282,8 +363,17 @@ describe('device API: enrolment, poll, reports, fleet view', () => {
 
       const row = await server.services.db.prisma.device.findUniqueOrThrow({ where: { deviceId: 'sorter-report' } });
       expect(await server.services.db.prisma.deviceReport.count({ where: { deviceId: row.id } })).toBe(2);
-      expect(await server.services.db.prisma.deviceReport.count({ where: { deviceId: row.id, idempotencyKey: 'report-0002' } })).toBe(1);
-      expect(row).toMatchObject({ state: 'installed', currentReleaseId: release.id, currentArtifactSha256: release.artifactSha256, lastSmokeLatencyMs: 12.5 });
+      expect(
+        await server.services.db.prisma.deviceReport.count({
+          where: { deviceId: row.id, idempotencyKey: 'report-0002' },
+        }),
+      ).toBe(1);
+      expect(row).toMatchObject({
+        state: 'installed',
+        currentReleaseId: release.id,
+        currentArtifactSha256: release.artifactSha256,
+        lastSmokeLatencyMs: 12.5,
+      });
 
       const listed = (await devices('?line=report-line')).find((item) => item.deviceId === 'sorter-report');
       expect(listed).toMatchObject({
@@ -314,11 +404,17 @@ describe('device API: enrolment, poll, reports, fleet view', () => {
       });
       expect(response.statusCode).toBe(202);
       const row = await server.services.db.prisma.device.findUniqueOrThrow({ where: { deviceId: 'sorter-report-2' } });
-      expect(row).toMatchObject({ state: 'rolled_back', currentReleaseId: null, lastError: 'smoke test: output not finite' });
+      expect(row).toMatchObject({
+        state: 'rolled_back',
+        currentReleaseId: null,
+        lastError: 'smoke test: output not finite',
+      });
       const listed = (await devices()).find((item) => item.deviceId === 'sorter-report-2');
       expect(listed).toMatchObject({ state: 'rolled-back', release: null, lastError: 'smoke test: output not finite' });
       // The first device is untouched.
-      expect((await devices()).find((item) => item.deviceId === 'sorter-report')).toMatchObject({ release: device.release });
+      expect((await devices()).find((item) => item.deviceId === 'sorter-report')).toMatchObject({
+        release: device.release,
+      });
     });
 
     it('filters the fleet by line, channel and tag', async () => {
@@ -328,7 +424,9 @@ describe('device API: enrolment, poll, reports, fleet view', () => {
       expect(ids(await devices('?line=enrol-line&channel=canary'))).toEqual(['sorter-a1']);
       expect(await devices('?line=no-such-line')).toEqual([]);
       const readKey = await createKey(server, ['read']);
-      expect((await server.app.inject({ method: 'GET', url: '/v1/devices', headers: server.auth(readKey) })).statusCode).toBe(200);
+      expect(
+        (await server.app.inject({ method: 'GET', url: '/v1/devices', headers: server.auth(readKey) })).statusCode,
+      ).toBe(200);
       expect((await server.app.inject({ method: 'GET', url: '/v1/devices' })).statusCode).toBe(401);
     });
 
@@ -352,7 +450,10 @@ describe('device API: enrolment, poll, reports, fleet view', () => {
         ids.push((await prisma.device.findUniqueOrThrow({ where: { deviceId: name } })).id);
       }
       // Its own batcher with a timer that never fires during the test.
-      const lastSeen = createLastSeen(server.services.db, { flushIntervalMs: 3_600_000, logger: pino({ level: 'silent' }) });
+      const lastSeen = createLastSeen(server.services.db, {
+        flushIntervalMs: 3_600_000,
+        logger: pino({ level: 'silent' }),
+      });
       for (let i = 0; i < 100; i++) lastSeen.seen(ids[0]!);
       expect(lastSeen.pending).toBe(1);
       expect((await prisma.device.findUniqueOrThrow({ where: { id: ids[0]! } })).lastSeenAt).toBeNull();

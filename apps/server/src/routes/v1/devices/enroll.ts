@@ -16,7 +16,8 @@ export const enrollRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       config: { access: PUBLIC },
       schema: {
         tags: ['devices'],
-        summary: 'Enrol a device with a fleet enrolment token (Authorization: Bearer mfe_…); the device token is shown once',
+        summary:
+          'Enrol a device with a fleet enrolment token (Authorization: Bearer mfe_…); the device token is shown once',
         body: EnrollBody,
         response: { 201: Enrolled, 400: ErrorResponse, 401: ErrorResponse, 409: ErrorResponse },
       },

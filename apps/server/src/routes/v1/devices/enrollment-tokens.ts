@@ -1,6 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { CreateEnrollmentTokenBody, CreatedEnrollmentToken, EnrollmentTokenList, ErrorResponse } from '@modelfleet/contracts';
+import {
+  CreateEnrollmentTokenBody,
+  CreatedEnrollmentToken,
+  EnrollmentTokenList,
+  ErrorResponse,
+} from '@modelfleet/contracts';
 import { person } from '../../../auth/access.js';
 import { createEnrollmentToken, enrollmentTokenOut } from '../../../devices/enrollment.js';
 import { EnrollmentTokenNotFound } from '../../../devices/errors.js';
@@ -31,7 +36,11 @@ export const enrollmentTokenRoutes: FastifyPluginAsyncTypebox = async (fastify) 
     '/v1/enrollment-tokens',
     {
       config: { access: person('admin') },
-      schema: { tags: ['devices'], summary: 'List enrolment tokens (never the secrets)', response: { 200: EnrollmentTokenList, ...errors } },
+      schema: {
+        tags: ['devices'],
+        summary: 'List enrolment tokens (never the secrets)',
+        response: { 200: EnrollmentTokenList, ...errors },
+      },
     },
     async () => {
       const rows = await fastify.services.db.prisma.enrollmentToken.findMany({ orderBy: { createdAt: 'asc' } });

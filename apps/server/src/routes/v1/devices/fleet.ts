@@ -19,7 +19,11 @@ export const fleetRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       schema: {
         tags: ['devices'],
         summary: "Devices: each one's release, state, last error, smoke-test latency and last seen",
-        querystring: Type.Object({ line: Type.Optional(LineName), channel: Type.Optional(ChannelFilter), tag: Type.Optional(Tag) }),
+        querystring: Type.Object({
+          line: Type.Optional(LineName),
+          channel: Type.Optional(ChannelFilter),
+          tag: Type.Optional(Tag),
+        }),
         response: { 200: DeviceList, ...errors },
       },
     },
@@ -39,7 +43,10 @@ export const fleetRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     },
     async (request, reply) => {
       const { prisma } = fastify.services.db;
-      const device = await prisma.device.findUnique({ where: { deviceId: request.params.deviceId }, select: { id: true, revokedAt: true } });
+      const device = await prisma.device.findUnique({
+        where: { deviceId: request.params.deviceId },
+        select: { id: true, revokedAt: true },
+      });
       if (device === null || device.revokedAt !== null) throw new DeviceNotFound(request.params.deviceId);
       await prisma.device.update({ where: { id: device.id }, data: { revokedAt: new Date() } });
       fastify.services.devices.auth.evictDevice(device.id);

@@ -17,11 +17,12 @@ export const updateRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       config: { access: DEVICE },
       schema: {
         tags: ['devices'],
-        summary: 'Poll for an update (Authorization: Bearer mfd_…): 304 when nothing changed, 204 when the channel has no release',
+        summary:
+          'Poll for an update (Authorization: Bearer mfd_…): 304 when nothing changed, 204 when the channel has no release',
         description:
           '`current` is the sha256 of the artifact the device runs; `If-None-Match` the ETag of the last answer. ' +
           'Either matching the target answers 304. Otherwise 200 carries an update offer signed at answer time ' +
-          "(kind `update-offer`, valid until `expiresAt`) and the release manifest signed at publish time.",
+          '(kind `update-offer`, valid until `expiresAt`) and the release manifest signed at publish time.',
         querystring: UpdateQuery,
         response: {
           200: UpdateAnswer,
@@ -35,10 +36,14 @@ export const updateRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     },
     async (request, reply) => {
       const device = request.device!;
-      const answer = device.channelId === null ? null : await fastify.services.devices.polls.forChannel(device.channelId);
+      const answer =
+        device.channelId === null ? null : await fastify.services.devices.polls.forChannel(device.channelId);
       if (answer === null) return reply.status(204).send(undefined);
       reply.header('etag', answer.etag).header('cache-control', 'no-cache');
-      if (request.query.current === answer.targetSha256 || ifNoneMatchMatches(request.headers['if-none-match'], answer.etag)) {
+      if (
+        request.query.current === answer.targetSha256 ||
+        ifNoneMatchMatches(request.headers['if-none-match'], answer.etag)
+      ) {
         return reply.status(304).send(undefined);
       }
       return reply.status(200).send(answer.answer);
