@@ -12,7 +12,8 @@ import { demoBundle, signedAnswer, startFakeDeviceServer } from '../src/testing/
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const mode = process.argv[2] === 'source' ? 'source' : 'bundle';
-const entry = mode === 'bundle' ? path.join(root, 'dist/modelfleet-agent.mjs') : path.join(root, 'bin/modelfleet-agent.js');
+const entry =
+  mode === 'bundle' ? path.join(root, 'dist/modelfleet-agent.mjs') : path.join(root, 'bin/modelfleet-agent.js');
 const key = generateSigningKey();
 const fake = await startFakeDeviceServer();
 const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'mf-agent-rss-'));
@@ -60,4 +61,6 @@ child.kill('SIGTERM');
 await new Promise((resolve) => child.on('exit', resolve));
 await fake.close();
 await fs.rm(dataDir, { recursive: true, force: true });
-process.stdout.write(`${JSON.stringify({ mode, idleRssMiB: { beforeFirstInstall: +(idleNoModel / 1024).toFixed(1), afterInstall: +(idleWithModel / 1024).toFixed(1) } })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ mode, idleRssMiB: { beforeFirstInstall: +(idleNoModel / 1024).toFixed(1), afterInstall: +(idleWithModel / 1024).toFixed(1) } })}\n`,
+);

@@ -79,7 +79,12 @@ async function productionTree(packageDir, packages = new Map()) {
       // packages whose exports map hides package.json: find the folder on the resolution paths
       for (const base of requireHere.resolve.paths(name) ?? []) {
         const candidate = path.join(base, name);
-        if (await fs.stat(path.join(candidate, 'package.json')).then(() => true, () => false)) {
+        if (
+          await fs.stat(path.join(candidate, 'package.json')).then(
+            () => true,
+            () => false,
+          )
+        ) {
           dir = candidate;
           break;
         }
@@ -104,6 +109,8 @@ perPackage.sort((a, b) => b.bytes - a.bytes);
 const report = {
   bundle: { files: await fs.readdir(dist), bytes: bundleBytes },
   sourceInstall: { packages: tree.size, bytes: treeBytes, largest: perPackage.slice(0, 8) },
-  forbiddenInTree: [...tree.values()].filter((name) => /prisma|pglite|fastify|bullmq|ioredis|pg$|@modelfleet\/(db|jobs|server|storage|pipeline)/.test(name)),
+  forbiddenInTree: [...tree.values()].filter((name) =>
+    /prisma|pglite|fastify|bullmq|ioredis|pg$|@modelfleet\/(db|jobs|server|storage|pipeline)/.test(name),
+  ),
 };
 process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

@@ -9,7 +9,14 @@ import { runDaemon } from './daemon.js';
 import { checkReleaseFolder, linkedSha256 } from './install.js';
 import { silentLogger } from './log.js';
 import { readStatus } from './status.js';
-import { demoBundle, nanBundle, signedAnswer, startFakeDeviceServer, type FakeDeviceServer, type TestBundle } from './testing/index.js';
+import {
+  demoBundle,
+  nanBundle,
+  signedAnswer,
+  startFakeDeviceServer,
+  type FakeDeviceServer,
+  type TestBundle,
+} from './testing/index.js';
 
 const key = generateSigningKey();
 const first = demoBundle('base');
@@ -59,7 +66,10 @@ describe('agent against a device API', () => {
     expect(await agent.checkForUpdate()).toEqual({ kind: 'no-release' });
     const device = await fs.stat(path.join(dataDir, 'device.json'));
     expect(device.mode & 0o777).toBe(0o600);
-    expect(JSON.parse(await fs.readFile(path.join(dataDir, 'device.json'), 'utf8'))).toMatchObject({ deviceToken: 'mfd_fake_1_pi-7', line: 'sorter' });
+    expect(JSON.parse(await fs.readFile(path.join(dataDir, 'device.json'), 'utf8'))).toMatchObject({
+      deviceToken: 'mfd_fake_1_pi-7',
+      line: 'sorter',
+    });
 
     publish(first, 1);
     const installed = await agent.checkForUpdate();
@@ -178,7 +188,17 @@ describe('agent against a device API', () => {
     const rounds: { kind: string; delayMs: number }[] = [];
     const daemon = runDaemon({
       agent,
-      config: parseAgentConfig({ flags: { server: server.url, 'data-dir': dataDir, 'public-key': key.publicKeyBase64, 'backoff-base-seconds': '0.02', 'backoff-cap-seconds': '0.1', 'min-poll-seconds': '0.01' }, env: {} }),
+      config: parseAgentConfig({
+        flags: {
+          server: server.url,
+          'data-dir': dataDir,
+          'public-key': key.publicKeyBase64,
+          'backoff-base-seconds': '0.02',
+          'backoff-cap-seconds': '0.1',
+          'min-poll-seconds': '0.01',
+        },
+        env: {},
+      }),
       log: silentLogger,
       signal: controller.signal,
       random: () => 1,

@@ -17,7 +17,13 @@ import { dataLayout, RELEASE_FILES, type DataLayout } from './layout.js';
 import type { AgentLogger } from './log.js';
 import { createOutbox, type Outbox, type ReportDraft } from './outbox.js';
 import { smokeTestFolder, type SmokeResult } from './smoke.js';
-import { readAgentState, readDeviceIdentity, writeAgentState, writeDeviceIdentity, type DeviceIdentity } from './state.js';
+import {
+  readAgentState,
+  readDeviceIdentity,
+  writeAgentState,
+  writeDeviceIdentity,
+  type DeviceIdentity,
+} from './state.js';
 import { refusalRuleOf, verifyUpdate } from './verify.js';
 
 export type CheckOutcome =
@@ -69,9 +75,16 @@ export function createAgent(deps: AgentDeps): Agent {
     if (identity !== null) return identity;
     await fs.mkdir(layout.root, { recursive: true, mode: 0o700 });
     const stored = await readDeviceIdentity(layout);
-    if (stored !== null && (config.deviceToken === undefined || stored.deviceToken === config.deviceToken)) return (identity = stored);
+    if (stored !== null && (config.deviceToken === undefined || stored.deviceToken === config.deviceToken))
+      return (identity = stored);
     if (config.deviceToken !== undefined) {
-      identity = { deviceId: config.deviceId, deviceToken: config.deviceToken, line: null, channel: null, enrolledAt: now().toISOString() };
+      identity = {
+        deviceId: config.deviceId,
+        deviceToken: config.deviceToken,
+        line: null,
+        channel: null,
+        enrolledAt: now().toISOString(),
+      };
     } else if (config.enrollmentToken !== undefined) {
       const enrolled = await client.enroll(config.enrollmentToken, {
         deviceId: config.deviceId,
@@ -88,7 +101,9 @@ export function createAgent(deps: AgentDeps): Agent {
       };
       log.info({ deviceId: enrolled.deviceId, line: enrolled.line, channel: enrolled.channel }, 'enrolled');
     } else {
-      throw new AgentNotEnrolled('no device.json in the data folder and neither --device-token nor --enrollment-token given');
+      throw new AgentNotEnrolled(
+        'no device.json in the data folder and neither --device-token nor --enrollment-token given',
+      );
     }
     await writeDeviceIdentity(layout, identity);
     return identity;
@@ -119,7 +134,8 @@ export function createAgent(deps: AgentDeps): Agent {
         message: (error as Error).message,
         at: now().toISOString(),
       };
-    else if (outcome.kind === 'installed' || outcome.kind === 'up-to-date' || outcome.kind === 'no-release') state.lastError = null;
+    else if (outcome.kind === 'installed' || outcome.kind === 'up-to-date' || outcome.kind === 'no-release')
+      state.lastError = null;
     await writeAgentState(layout, state);
     return outcome;
   }
@@ -137,7 +153,10 @@ export function createAgent(deps: AgentDeps): Agent {
       verified = verifyUpdate(poll.answer, {
         trustedKeys: config.trustedKeys,
         installed: installed === null ? null : installed,
-        enrolledFor: identity?.line != null && identity.channel != null ? { line: identity.line, channel: identity.channel } : null,
+        enrolledFor:
+          identity?.line != null && identity.channel != null
+            ? { line: identity.line, channel: identity.channel }
+            : null,
         now: now(),
         clockSkewSeconds: config.clockSkewSeconds,
       });
@@ -150,7 +169,11 @@ export function createAgent(deps: AgentDeps): Agent {
       if (rule !== 'expired') etag = poll.etag;
       const claimed = (poll.answer as { offer?: { signed?: { release?: unknown } } } | null)?.offer?.signed?.release;
       const release = Number.isInteger(claimed) && (claimed as number) >= 1 ? (claimed as number) : undefined;
-      await report({ state: 'failed', ...(release !== undefined ? { release } : {}), error: error.message.slice(0, 2000) });
+      await report({
+        state: 'failed',
+        ...(release !== undefined ? { release } : {}),
+        error: error.message.slice(0, 2000),
+      });
       return remember({ kind: 'refused', release: release ?? null, reason: error.message }, error);
     }
     const { offer } = verified;
@@ -162,7 +185,10 @@ export function createAgent(deps: AgentDeps): Agent {
     const state = await readAgentState(layout);
     if (state.refused[offer.target.sha256] !== undefined) {
       etag = poll.etag;
-      log.info({ release: offer.release, sha256: offer.target.sha256 }, 'offer names an artifact this device refused before; staying');
+      log.info(
+        { release: offer.release, sha256: offer.target.sha256 },
+        'offer names an artifact this device refused before; staying',
+      );
       return remember({ kind: 'up-to-date', release: installed?.release ?? null });
     }
 
@@ -185,11 +211,22 @@ export function createAgent(deps: AgentDeps): Agent {
     } catch (error) {
       if (!DownloadCorrupt.is(error)) throw error;
       const fetched = (error.details?.fetched as number | undefined) ?? 0;
-      await report({ state: 'failed', release, artifactSha256: sha256, error: error.message, download: { kind: 'full', bytes: fetched } });
+      await report({
+        state: 'failed',
+        release,
+        artifactSha256: sha256,
+        error: error.message,
+        download: { kind: 'full', bytes: fetched },
+      });
       return remember({ kind: 'failed', release, reason: error.message }, error);
     }
     log.info({ release, bytesFetched: download.bytesFetched, bytesResumed: download.bytesResumed }, 'downloaded');
-    await report({ state: 'downloaded', release, artifactSha256: sha256, download: { kind: 'full', bytes: download.bytesFetched } });
+    await report({
+      state: 'downloaded',
+      release,
+      artifactSha256: sha256,
+      download: { kind: 'full', bytes: download.bytesFetched },
+    });
 
     let installedNow;
     try {
@@ -216,16 +253,27 @@ export function createAgent(deps: AgentDeps): Agent {
         await report({ state: 'rolled-back', release, artifactSha256: sha256, error: error.message.slice(0, 2000) });
         return remember({ kind: 'rolled-back', release, reason: error.message }, error);
       }
-      await report({ state: 'failed', release, artifactSha256: sha256, error: (error as Error).message.slice(0, 2000) });
+      await report({
+        state: 'failed',
+        release,
+        artifactSha256: sha256,
+        error: (error as Error).message.slice(0, 2000),
+      });
       return remember({ kind: 'failed', release, reason: (error as Error).message }, error);
     }
     await fs.rm(completeFile(layout.downloads, sha256), { force: true });
     etag = poll.etag;
-    log.info({ release, sha256, previous: installedNow.previous, smokeLatencyMs: installedNow.record.smokeLatencyMs }, 'installed');
+    log.info(
+      { release, sha256, previous: installedNow.previous, smokeLatencyMs: installedNow.record.smokeLatencyMs },
+      'installed',
+    );
 
     let hookError: string | undefined;
     if (config.onInstall !== undefined) {
-      const modelDir = path.join(layout.current, config.installMode === 'stock' ? RELEASE_FILES.stock : RELEASE_FILES.model);
+      const modelDir = path.join(
+        layout.current,
+        config.installMode === 'stock' ? RELEASE_FILES.stock : RELEASE_FILES.model,
+      );
       const hook = await runInstallHook(config.onInstall, {
         MODELFLEET_MODEL_PATH: modelDir,
         MODELFLEET_RELEASE_PATH: installedNow.folder,
@@ -245,7 +293,13 @@ export function createAgent(deps: AgentDeps): Agent {
       ...(installedNow.record.smokeLatencyMs !== null ? { smokeLatencyMs: installedNow.record.smokeLatencyMs } : {}),
       ...(hookError !== undefined ? { error: hookError } : {}),
     });
-    return remember({ kind: 'installed', release, sha256, bytesFetched: download.bytesFetched, smokeLatencyMs: installedNow.record.smokeLatencyMs });
+    return remember({
+      kind: 'installed',
+      release,
+      sha256,
+      bytesFetched: download.bytesFetched,
+      smokeLatencyMs: installedNow.record.smokeLatencyMs,
+    });
   }
 
   return {
@@ -254,7 +308,8 @@ export function createAgent(deps: AgentDeps): Agent {
     async recover() {
       await fs.mkdir(layout.root, { recursive: true, mode: 0o700 });
       const recovery = await recoverDataFolder(layout);
-      if (recovery.removed.length > 0 || recovery.repointed !== null) log.warn({ ...recovery }, 'recovered the data folder after an interrupted run');
+      if (recovery.removed.length > 0 || recovery.repointed !== null)
+        log.warn({ ...recovery }, 'recovered the data folder after an interrupted run');
     },
     async checkForUpdate(signal) {
       try {

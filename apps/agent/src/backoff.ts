@@ -17,7 +17,12 @@ export function pollDelayMs(pollAfterSeconds: number, minPollSeconds: number, ra
 }
 
 /** Milliseconds to wait after the `failures`-th consecutive failure (1 = first failure). */
-export function backoffDelayMs(failures: number, baseSeconds: number, capSeconds: number, random: Random = Math.random): number {
+export function backoffDelayMs(
+  failures: number,
+  baseSeconds: number,
+  capSeconds: number,
+  random: Random = Math.random,
+): number {
   const exponent = Math.min(Math.max(failures - 1, 0), 30);
   const ceiling = Math.min(capSeconds * 1000, baseSeconds * 1000 * 2 ** exponent);
   const floor = Math.min(ceiling, (baseSeconds * 1000) / 2);

@@ -6,9 +6,7 @@ import type { DeviceReportBody, EnrollBody, Enrolled } from '@modelfleet/contrac
 import { ServerRejected, ServerUnavailable } from './errors.js';
 
 export type PollResult =
-  | { kind: 'not-modified' }
-  | { kind: 'no-release' }
-  | { kind: 'offer'; answer: unknown; etag: string | null };
+  { kind: 'not-modified' } | { kind: 'no-release' } | { kind: 'offer'; answer: unknown; etag: string | null };
 
 export interface DeviceClient {
   enroll(enrollmentToken: string, body: EnrollBody): Promise<Enrolled>;
@@ -45,12 +43,17 @@ export function createDeviceClient(options: ClientOptions): DeviceClient {
   const call = async (path: string, init: RequestInit): Promise<Response> => {
     let response: Response;
     try {
-      response = await doFetch(`${options.serverUrl}${path}`, { ...init, signal: AbortSignal.timeout(options.timeoutMs) });
+      response = await doFetch(`${options.serverUrl}${path}`, {
+        ...init,
+        signal: AbortSignal.timeout(options.timeoutMs),
+      });
     } catch (error) {
       throw new ServerUnavailable(`${init.method ?? 'GET'} ${path}: ${(error as Error).message}`, { cause: error });
     }
     if (response.status >= 500 || response.status === 429 || response.status === 408)
-      throw new ServerUnavailable(`${init.method ?? 'GET'} ${path}: ${await errorText(response)}`, { details: { status: response.status } });
+      throw new ServerUnavailable(`${init.method ?? 'GET'} ${path}: ${await errorText(response)}`, {
+        details: { status: response.status },
+      });
     return response;
   };
 

@@ -12,7 +12,16 @@ describe('agent configuration', () => {
   it('takes flags over env over the config file', async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mf-agent-config-'));
     const file = path.join(dir, 'agent.json');
-    await fs.writeFile(file, JSON.stringify({ server: 'http://file:1', dataDir: '/from-file', publicKey: key, tags: ['hall-3', 'line-a'], deviceId: 'file-id' }));
+    await fs.writeFile(
+      file,
+      JSON.stringify({
+        server: 'http://file:1',
+        dataDir: '/from-file',
+        publicKey: key,
+        tags: ['hall-3', 'line-a'],
+        deviceId: 'file-id',
+      }),
+    );
     const config = parseAgentConfig({
       flags: { config: file, 'device-id': 'flag-id' },
       env: { MODELFLEET_AGENT_SERVER: 'http://env:2/', MODELFLEET_AGENT_DEVICE_ID: 'env-id' },
@@ -31,7 +40,13 @@ describe('agent configuration', () => {
     let caught: unknown;
     try {
       parseAgentConfig({
-        flags: { 'public-key': 'AAAA', tags: 'Bad Tag', 'install-mode': 'zip', 'backoff-cap-seconds': '-1', 'enrollment-token': 'nope' },
+        flags: {
+          'public-key': 'AAAA',
+          tags: 'Bad Tag',
+          'install-mode': 'zip',
+          'backoff-cap-seconds': '-1',
+          'enrollment-token': 'nope',
+        },
         env: {},
       });
     } catch (error) {
@@ -52,8 +67,12 @@ describe('agent configuration', () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mf-agent-config-'));
     const file = path.join(dir, 'agent.json');
     await fs.writeFile(file, JSON.stringify({ serverUrl: 'http://x' }));
-    expect(() => parseStatusConfig({ flags: { config: file, 'data-dir': dir }, env: {} })).toThrow(/unknown key "serverUrl"/);
-    expect(() => parseStatusConfig({ flags: { config: path.join(dir, 'missing.json'), 'data-dir': dir }, env: {} })).toThrow(/ENOENT/);
+    expect(() => parseStatusConfig({ flags: { config: file, 'data-dir': dir }, env: {} })).toThrow(
+      /unknown key "serverUrl"/,
+    );
+    expect(() =>
+      parseStatusConfig({ flags: { config: path.join(dir, 'missing.json'), 'data-dir': dir }, env: {} }),
+    ).toThrow(/ENOENT/);
     expect(parseStatusConfig({ flags: {}, env: { MODELFLEET_AGENT_DATA_DIR: dir } }).dataDir).toBe(dir);
     await fs.rm(dir, { recursive: true });
   });

@@ -121,7 +121,13 @@ function list(value: string | undefined): string[] {
     .filter((item) => item !== '');
 }
 
-function seconds(get: (name: OptionName) => string | undefined, name: OptionName, fallback: number, min: number, problems: string[]): number {
+function seconds(
+  get: (name: OptionName) => string | undefined,
+  name: OptionName,
+  fallback: number,
+  min: number,
+  problems: string[],
+): number {
   const raw = get(name);
   if (raw === undefined) return fallback;
   const value = Number(raw);
@@ -166,7 +172,8 @@ export function parseAgentConfig(sources: ConfigSources): AgentConfig {
   else {
     try {
       const url = new URL(server);
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') problems.push(`--server: not an http(s) URL: ${server}`);
+      if (url.protocol !== 'http:' && url.protocol !== 'https:')
+        problems.push(`--server: not an http(s) URL: ${server}`);
       serverUrl = url.href.replace(/\/+$/, '');
     } catch {
       problems.push(`--server: not a URL: ${server}`);
@@ -175,11 +182,15 @@ export function parseAgentConfig(sources: ConfigSources): AgentConfig {
 
   const dataDir = dataDirOf(get, problems);
   const deviceId = get('device-id') ?? hostname().replace(/[^A-Za-z0-9._:-]/g, '-');
-  if (!DEVICE_ID.test(deviceId)) problems.push(`--device-id: "${deviceId}" is not a device id (letters, digits, . _ : -)`);
+  if (!DEVICE_ID.test(deviceId))
+    problems.push(`--device-id: "${deviceId}" is not a device id (letters, digits, . _ : -)`);
 
   const trustedKeys: KeyObject[] = [];
   const keys = list(get('public-key'));
-  if (keys.length === 0) problems.push('--public-key (MODELFLEET_AGENT_PUBLIC_KEY) is required: the server key from /v1/keys, pinned at provisioning');
+  if (keys.length === 0)
+    problems.push(
+      '--public-key (MODELFLEET_AGENT_PUBLIC_KEY) is required: the server key from /v1/keys, pinned at provisioning',
+    );
   for (const key of keys) {
     try {
       trustedKeys.push(publicKeyFromBase64(key));
@@ -189,7 +200,8 @@ export function parseAgentConfig(sources: ConfigSources): AgentConfig {
   }
 
   const tags = list(get('tags'));
-  for (const tag of tags) if (!TAG.test(tag)) problems.push(`--tags: "${tag}" is not a tag (lower-case letters, digits, . _ : = -)`);
+  for (const tag of tags)
+    if (!TAG.test(tag)) problems.push(`--tags: "${tag}" is not a tag (lower-case letters, digits, . _ : = -)`);
 
   const installMode = get('install-mode') ?? 'delivered';
   if (!(INSTALL_MODES as readonly string[]).includes(installMode))
@@ -199,13 +211,16 @@ export function parseAgentConfig(sources: ConfigSources): AgentConfig {
   if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) problems.push(`--log-level: unknown level "${logLevel}"`);
 
   const enrollmentToken = get('enrollment-token');
-  if (enrollmentToken !== undefined && !enrollmentToken.startsWith('mfe_')) problems.push('--enrollment-token: expected an mfe_… token');
+  if (enrollmentToken !== undefined && !enrollmentToken.startsWith('mfe_'))
+    problems.push('--enrollment-token: expected an mfe_… token');
   const deviceToken = get('device-token');
-  if (deviceToken !== undefined && !deviceToken.startsWith('mfd_')) problems.push('--device-token: expected an mfd_… token');
+  if (deviceToken !== undefined && !deviceToken.startsWith('mfd_'))
+    problems.push('--device-token: expected an mfd_… token');
 
   const backoffBaseSeconds = seconds(get, 'backoff-base-seconds', 2, 0.01, problems);
   const backoffCapSeconds = seconds(get, 'backoff-cap-seconds', 300, 0.01, problems);
-  if (backoffCapSeconds < backoffBaseSeconds) problems.push('--backoff-cap-seconds must not be below --backoff-base-seconds');
+  if (backoffCapSeconds < backoffBaseSeconds)
+    problems.push('--backoff-cap-seconds must not be below --backoff-base-seconds');
 
   const config: AgentConfig = {
     serverUrl,

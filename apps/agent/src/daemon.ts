@@ -58,7 +58,10 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       if (failures > 0) log.info({ after: failures }, 'server reachable again');
       failures = 0;
       delayMs = pollDelayMs(agent.pollAfterSeconds(), config.minPollSeconds, random);
-      log.info({ outcome: outcome?.kind, release: outcome && 'release' in outcome ? outcome.release : null, delayMs }, 'round done');
+      log.info(
+        { outcome: outcome?.kind, release: outcome && 'release' in outcome ? outcome.release : null, delayMs },
+        'round done',
+      );
     }
     options.onRound?.({ outcome, error, delayMs });
     await sleep(delayMs, signal);

@@ -13,7 +13,13 @@ const sha256 = createHash('sha256').update(blob).digest('hex');
 describe('downloadArtifact', () => {
   let server: FakeDeviceServer;
   let dir = '';
-  const request = () => ({ url: `${server.url}/v1/blobs/${sha256}`, token: 'mfd_test', sha256, size: blob.length, downloadsDir: dir });
+  const request = () => ({
+    url: `${server.url}/v1/blobs/${sha256}`,
+    token: 'mfd_test',
+    sha256,
+    size: blob.length,
+    downloadsDir: dir,
+  });
 
   beforeAll(async () => {
     server = await startFakeDeviceServer();
@@ -56,7 +62,11 @@ describe('downloadArtifact', () => {
     const result = await downloadArtifact(request());
     expect(server.ranges).toEqual(['bytes=100000-']);
     expect(result.bytesFetched).toBe(blob.length - 100_000);
-    expect(createHash('sha256').update(await fs.readFile(result.file)).digest('hex')).toBe(sha256);
+    expect(
+      createHash('sha256')
+        .update(await fs.readFile(result.file))
+        .digest('hex'),
+    ).toBe(sha256);
   });
 
   it('a partial file with wrong bytes ends in a sha256 mismatch: deleted, the next attempt starts from zero', async () => {
@@ -77,7 +87,9 @@ describe('downloadArtifact', () => {
     await expect(downloadArtifact(request())).rejects.toSatisfy((error) => DownloadCorrupt.is(error));
     await expect(fs.readdir(dir)).resolves.toEqual([]);
     server.blobs.set(sha256, blob.subarray(0, blob.length - 1));
-    await expect(downloadArtifact({ ...request() })).rejects.toSatisfy((error) => DownloadFailed.is(error) || DownloadCorrupt.is(error));
+    await expect(downloadArtifact({ ...request() })).rejects.toSatisfy(
+      (error) => DownloadFailed.is(error) || DownloadCorrupt.is(error),
+    );
     server.blobs.set(sha256, Buffer.concat([blob, Buffer.from([1])]));
     await fs.rm(partialFile(dir, sha256), { force: true });
     await expect(downloadArtifact(request())).rejects.toSatisfy((error) => DownloadCorrupt.is(error));

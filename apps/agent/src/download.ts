@@ -65,9 +65,12 @@ async function checkComplete(file: string, sha256: string, size: number): Promis
   const actual = hash.digest('hex');
   if (actualSize !== size || actual !== sha256) {
     await fs.rm(file, { force: true });
-    throw new DownloadCorrupt(`got ${actualSize} bytes with sha256 ${actual}, expected ${size} bytes with sha256 ${sha256}`, {
-      details: { expectedSha256: sha256, actualSha256: actual, expectedSize: size, actualSize },
-    });
+    throw new DownloadCorrupt(
+      `got ${actualSize} bytes with sha256 ${actual}, expected ${size} bytes with sha256 ${sha256}`,
+      {
+        details: { expectedSha256: sha256, actualSha256: actual, expectedSize: size, actualSize },
+      },
+    );
   }
 }
 
@@ -119,7 +122,9 @@ export async function downloadArtifact(request: DownloadRequest): Promise<Downlo
       if (range === null || Number(range[1]) !== onDisk) {
         await response.body?.cancel();
         await fs.rm(part, { force: true });
-        throw new DownloadFailed(`unexpected Content-Range ${response.headers.get('content-range') ?? '(none)'} for bytes=${onDisk}-`);
+        throw new DownloadFailed(
+          `unexpected Content-Range ${response.headers.get('content-range') ?? '(none)'} for bytes=${onDisk}-`,
+        );
       }
     } else if (append) {
       // 200 to a Range request: the server sends the whole blob; drop what we had and hash from zero.
@@ -149,20 +154,27 @@ export async function downloadArtifact(request: DownloadRequest): Promise<Downlo
         await fs.rm(part, { force: true });
         throw error;
       }
-      throw new DownloadFailed(`after ${fetched} bytes: ${(error as Error).message}`, { cause: error, details: { fetched } });
+      throw new DownloadFailed(`after ${fetched} bytes: ${(error as Error).message}`, {
+        cause: error,
+        details: { fetched },
+      });
     } finally {
       await handle.close().catch(() => {});
     }
   }
 
   // A short body keeps its bytes on disk for the next attempt to resume from.
-  if (onDisk < size) throw new DownloadFailed(`connection ended after ${onDisk} of ${size} bytes`, { details: { fetched } });
+  if (onDisk < size)
+    throw new DownloadFailed(`connection ended after ${onDisk} of ${size} bytes`, { details: { fetched } });
   const actual = hash.digest('hex');
   if (onDisk !== size || actual !== sha256) {
     await fs.rm(part, { force: true });
-    throw new DownloadCorrupt(`got ${onDisk} bytes with sha256 ${actual}, expected ${size} bytes with sha256 ${sha256}`, {
-      details: { expectedSha256: sha256, actualSha256: actual, fetched },
-    });
+    throw new DownloadCorrupt(
+      `got ${onDisk} bytes with sha256 ${actual}, expected ${size} bytes with sha256 ${sha256}`,
+      {
+        details: { expectedSha256: sha256, actualSha256: actual, fetched },
+      },
+    );
   }
   await fs.rename(part, complete);
   await fsyncPath(downloadsDir);

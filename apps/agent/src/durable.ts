@@ -41,7 +41,10 @@ export async function replaceFileAtomically(file: string, bytes: Uint8Array | st
 
 /** Points the symlink `link` at `target` atomically: a new link at a temporary name, renamed over the old. */
 export async function swapSymlink(link: string, target: string, tempPrefix: string): Promise<void> {
-  const temporary = path.join(path.dirname(link), `${tempPrefix}${path.basename(link)}-${randomBytes(6).toString('hex')}`);
+  const temporary = path.join(
+    path.dirname(link),
+    `${tempPrefix}${path.basename(link)}-${randomBytes(6).toString('hex')}`,
+  );
   await fs.symlink(target, temporary);
   try {
     await fs.rename(temporary, link);
@@ -56,7 +59,8 @@ export async function readLinkOrNull(link: string): Promise<string | null> {
   try {
     return await fs.readlink(link);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'EINVAL') return null;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'EINVAL')
+      return null;
     throw error;
   }
 }

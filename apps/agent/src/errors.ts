@@ -1,6 +1,10 @@
 import { defineError } from '@modelfleet/errors';
 
-export const AgentConfigInvalid = defineError('MF_ERR_AGENT_CONFIG_INVALID', 400, 'agent configuration is not usable: %s');
+export const AgentConfigInvalid = defineError(
+  'MF_ERR_AGENT_CONFIG_INVALID',
+  400,
+  'agent configuration is not usable: %s',
+);
 export const AgentNotEnrolled = defineError('MF_ERR_AGENT_NOT_ENROLLED', 401, 'device is not enrolled: %s');
 /** An answer from the server the agent refuses to act on (bad signature, rollback, freeze, mismatch). */
 export const UpdateRefused = defineError('MF_ERR_UPDATE_REFUSED', 400, 'update refused: %s');

@@ -17,7 +17,14 @@ export { type AgentConfig, type InstallMode, INSTALL_MODES, parseAgentConfig, pa
 export { createAgent, type Agent, type AgentDeps, type CheckOutcome } from './agent.js';
 export { runDaemon, type DaemonOptions } from './daemon.js';
 export { EXIT, exitCodeOf, runAgentCli, type CliIo } from './cli/run.js';
-export { verifyUpdate, refusalRuleOf, type RefusalRule, type VerifiedUpdate, type VerifyContext, type InstalledRelease } from './verify.js';
+export {
+  verifyUpdate,
+  refusalRuleOf,
+  type RefusalRule,
+  type VerifiedUpdate,
+  type VerifyContext,
+  type InstalledRelease,
+} from './verify.js';
 export { downloadArtifact, partialFile, completeFile, type DownloadRequest, type DownloadResult } from './download.js';
 export {
   INSTALL_STEPS,

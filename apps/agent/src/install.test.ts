@@ -29,7 +29,12 @@ async function blobFile(dir: string, bundle: TestBundle): Promise<string> {
   return file;
 }
 
-async function install(layout: DataLayout, bundle: TestBundle, release: number, options: { fault?: (step: InstallStep) => void; smoke?: typeof passing; mode?: 'delivered' | 'stock' } = {}) {
+async function install(
+  layout: DataLayout,
+  bundle: TestBundle,
+  release: number,
+  options: { fault?: (step: InstallStep) => void; smoke?: typeof passing; mode?: 'delivered' | 'stock' } = {},
+) {
   return installRelease({
     layout,
     bundleFile: await blobFile(layout.root, bundle),
@@ -64,10 +69,14 @@ describe('atomic install', () => {
 
   it('stock mode writes a stock float32 copy that loads and passes the real smoke test', async () => {
     const result = await install(layout, first, 1, { mode: 'stock', smoke: smokeTestFolder });
-    const stockJson = JSON.parse(await fs.readFile(path.join(result.folder, RELEASE_FILES.stock, 'model.json'), 'utf8')) as {
+    const stockJson = JSON.parse(
+      await fs.readFile(path.join(result.folder, RELEASE_FILES.stock, 'model.json'), 'utf8'),
+    ) as {
       weightsManifest: { weights: { dtype: string; quantization?: unknown }[] }[];
     };
-    expect(stockJson.weightsManifest[0]!.weights.every((w) => w.dtype === 'float32' && w.quantization === undefined)).toBe(true);
+    expect(
+      stockJson.weightsManifest[0]!.weights.every((w) => w.dtype === 'float32' && w.quantization === undefined),
+    ).toBe(true);
     expect(result.record.smokeLatencyMs).toBeGreaterThan(0);
   });
 
@@ -76,7 +85,9 @@ describe('atomic install', () => {
     const failing = async (_folder: string, _p: Preprocessing) => {
       throw new SmokeTestFailed('output 0 is NaN');
     };
-    await expect(install(layout, second, 2, { smoke: failing })).rejects.toSatisfy((error) => SmokeTestFailed.is(error));
+    await expect(install(layout, second, 2, { smoke: failing })).rejects.toSatisfy((error) =>
+      SmokeTestFailed.is(error),
+    );
     expect(await linkedSha256(layout.current)).toBe(first.sha256);
     expect(await fs.readdir(layout.releases)).toEqual([first.sha256]);
   });
@@ -87,7 +98,9 @@ describe('atomic install', () => {
       const crash = (at: InstallStep) => {
         if (at === step) throw new InstallInterrupted(at);
       };
-      await expect(install(layout, second, 2, { fault: crash })).rejects.toSatisfy((error) => InstallInterrupted.is(error));
+      await expect(install(layout, second, 2, { fault: crash })).rejects.toSatisfy((error) =>
+        InstallInterrupted.is(error),
+      );
       // at this instant (before any clean-up) current names a complete, verified release
       const current = await linkedSha256(layout.current);
       const swapped = step === 'current-swapped';

@@ -11,7 +11,14 @@ import path from 'node:path';
 import type { Preprocessing, SignedReleaseManifest } from '@modelfleet/contracts';
 import { decodeBundle, materializeStock, unpackBundle, writeArtifact, MODEL_JSON } from '@modelfleet/model-format';
 import type { InstallMode } from './config.js';
-import { fsyncPath, readJsonOrNull, readLinkOrNull, replaceFileAtomically, swapSymlink, writeFileDurably } from './durable.js';
+import {
+  fsyncPath,
+  readJsonOrNull,
+  readLinkOrNull,
+  replaceFileAtomically,
+  swapSymlink,
+  writeFileDurably,
+} from './durable.js';
 import { InstallFailed, SmokeTestFailed } from './errors.js';
 import { LINK_TEMP_PREFIX, RELEASE_FILES, STAGING_PREFIX, type DataLayout } from './layout.js';
 import type { SmokeResult } from './smoke.js';
@@ -163,7 +170,8 @@ export async function installRelease(request: InstallRequest): Promise<InstallRe
   let smoke: SmokeResult;
   try {
     smoke = await request.smoke(path.join(target, RELEASE_FILES.model), signed.preprocessing);
-    if (request.installMode === 'stock') await request.smoke(path.join(target, RELEASE_FILES.stock), signed.preprocessing);
+    if (request.installMode === 'stock')
+      await request.smoke(path.join(target, RELEASE_FILES.stock), signed.preprocessing);
   } catch (error) {
     // Never made current: remove it unless `previous` still needs it.
     if (sha256 !== previousSha) await fs.rm(target, { recursive: true, force: true });
@@ -175,7 +183,8 @@ export async function installRelease(request: InstallRequest): Promise<InstallRe
   await replaceFileAtomically(path.join(target, RELEASE_FILES.record), JSON.stringify(record, null, 2));
   await fault('smoke-tested');
 
-  if (currentSha !== null && currentSha !== sha256) await swapSymlink(layout.previous, linkTarget(currentSha), LINK_TEMP_PREFIX);
+  if (currentSha !== null && currentSha !== sha256)
+    await swapSymlink(layout.previous, linkTarget(currentSha), LINK_TEMP_PREFIX);
   await fault('previous-swapped');
   await swapSymlink(layout.current, linkTarget(sha256), LINK_TEMP_PREFIX);
   await fault('current-swapped');

@@ -20,7 +20,11 @@ function plain(value: unknown): unknown {
   return value;
 }
 
-export function createLogger(write: (line: string) => void, level: LogLevel = 'info', base: Record<string, unknown> = {}): AgentLogger {
+export function createLogger(
+  write: (line: string) => void,
+  level: LogLevel = 'info',
+  base: Record<string, unknown> = {},
+): AgentLogger {
   const threshold = LEVELS[level];
   const at = (name: LogLevel) => (fields: Record<string, unknown>, msg: string) => {
     if (LEVELS[name] < threshold) return;

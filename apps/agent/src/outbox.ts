@@ -48,14 +48,16 @@ export function createOutbox(folder: string, log: AgentLogger, now: () => Date =
         }
         const outcome = await send(report);
         if (outcome === 'retry') return names.length - index;
-        if (outcome === 'drop') log.warn({ state: report.state, idempotencyKey: report.idempotencyKey }, 'server refused a report; dropped');
+        if (outcome === 'drop')
+          log.warn({ state: report.state, idempotencyKey: report.idempotencyKey }, 'server refused a report; dropped');
         await fs.rm(file, { force: true });
       }
       return 0;
     },
     async pending() {
       const reports: DeviceReportBody[] = [];
-      for (const name of await files()) reports.push(JSON.parse(await fs.readFile(path.join(folder, name), 'utf8')) as DeviceReportBody);
+      for (const name of await files())
+        reports.push(JSON.parse(await fs.readFile(path.join(folder, name), 'utf8')) as DeviceReportBody);
       return reports;
     },
   };

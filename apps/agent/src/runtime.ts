@@ -29,14 +29,16 @@ function commonJsInterop<T extends object>(namespace: T, member: keyof T): T {
  */
 function wasmFolder(): string {
   const configured = process.env.MODELFLEET_AGENT_WASM_DIR;
-  if (configured !== undefined && configured !== '') return configured.endsWith(path.sep) ? configured : configured + path.sep;
+  if (configured !== undefined && configured !== '')
+    return configured.endsWith(path.sep) ? configured : configured + path.sep;
   try {
     const require = createRequire(import.meta.url);
     return path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm')) + path.sep;
   } catch {
     // Packed: this code sits in the main file or in dist/chunks/; the binaries are in dist/.
     const here = path.dirname(fileURLToPath(import.meta.url));
-    const folder = [here, path.dirname(here)].find((dir) => existsSync(path.join(dir, 'tfjs-backend-wasm-simd.wasm'))) ?? here;
+    const folder =
+      [here, path.dirname(here)].find((dir) => existsSync(path.join(dir, 'tfjs-backend-wasm-simd.wasm'))) ?? here;
     return folder + path.sep;
   }
 }

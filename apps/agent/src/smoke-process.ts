@@ -51,9 +51,17 @@ export function smokeTestInChildProcess(entry: string, timeoutMs = 300_000) {
         }
         if (answer?.ok === true) return resolve(answer.result);
         if (answer !== undefined && answer.ok === false)
-          return reject(answer.smokeFailed ? new SmokeTestFailed(answer.message) : new InstallFailed(`smoke test could not run: ${answer.message}`));
+          return reject(
+            answer.smokeFailed
+              ? new SmokeTestFailed(answer.message)
+              : new InstallFailed(`smoke test could not run: ${answer.message}`),
+          );
         // No answer: the model crashed or hung the runtime (abort, out of memory, timeout).
-        reject(new SmokeTestFailed(`smoke test process ended with ${signal ?? `exit ${code}`} and no answer${stderr.trim() === '' ? '' : `: ${stderr.trim().slice(-300)}`}`));
+        reject(
+          new SmokeTestFailed(
+            `smoke test process ended with ${signal ?? `exit ${code}`} and no answer${stderr.trim() === '' ? '' : `: ${stderr.trim().slice(-300)}`}`,
+          ),
+        );
       });
       child.stdin.end(JSON.stringify({ folder, preprocessing } satisfies SmokeRequest));
     });

@@ -26,10 +26,12 @@ describe('smoke test on TF.js wasm', () => {
     );
   });
 
-  it('catches a model whose input does not take the line\'s frame size', async () => {
+  it("catches a model whose input does not take the line's frame size", async () => {
     const bundle = demoBundle();
     const preprocessing = { ...bundle.preprocessing, inputSize: [96, 96] as [number, number] };
-    await expect(smokeTest(decodeBundle(bundle.bytes), preprocessing)).rejects.toSatisfy((error) => SmokeTestFailed.is(error));
+    await expect(smokeTest(decodeBundle(bundle.bytes), preprocessing)).rejects.toSatisfy((error) =>
+      SmokeTestFailed.is(error),
+    );
   });
 
   it('checkSmokeOutput: shape and finiteness rules', () => {

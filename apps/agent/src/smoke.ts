@@ -24,16 +24,20 @@ export async function readModelFolder(folder: string): Promise<Map<string, Uint8
   const files = new Map<string, Uint8Array>([[MODEL_JSON, new Uint8Array(modelJson)]]);
   const parsed = JSON.parse(modelJson.toString('utf8')) as { weightsManifest?: { paths?: string[] }[] };
   for (const group of parsed.weightsManifest ?? [])
-    for (const shard of group.paths ?? []) files.set(shard, new Uint8Array(await fs.readFile(path.join(folder, shard))));
+    for (const shard of group.paths ?? [])
+      files.set(shard, new Uint8Array(await fs.readFile(path.join(folder, shard))));
   return files;
 }
 
 /** Checks a model's output: shape [1, classes] and every value finite. Throws MF_ERR_SMOKE_TEST_FAILED. */
 export function checkSmokeOutput(shape: readonly number[], values: ArrayLike<number>, classes: number): void {
   if (shape.length !== 2 || shape[0] !== 1 || shape[1] !== classes)
-    throw new SmokeTestFailed(`output shape [${shape.join(', ')}], the line expects [1, ${classes}]`, { details: { shape } });
+    throw new SmokeTestFailed(`output shape [${shape.join(', ')}], the line expects [1, ${classes}]`, {
+      details: { shape },
+    });
   for (let i = 0; i < values.length; i++)
-    if (!Number.isFinite(values[i])) throw new SmokeTestFailed(`output ${i} is ${values[i]}`, { details: { index: i } });
+    if (!Number.isFinite(values[i]))
+      throw new SmokeTestFailed(`output ${i} is ${values[i]}`, { details: { index: i } });
 }
 
 /** A deterministic sample frame: a gradient over [0, 255], preprocessed as the line says. */
@@ -76,7 +80,10 @@ export async function smokeTest(artifact: ModelArtifact, preprocessing: Preproce
       input.dispose();
     }
     timings.sort((a, b) => a - b);
-    return { latencyMs: timings[Math.floor(timings.length / 2)] ?? 0, outputShape: [1, preprocessing.classNames.length] };
+    return {
+      latencyMs: timings[Math.floor(timings.length / 2)] ?? 0,
+      outputShape: [1, preprocessing.classNames.length],
+    };
   } finally {
     model?.dispose();
   }

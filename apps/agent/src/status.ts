@@ -55,7 +55,8 @@ export async function readStatus(dataDir: string): Promise<AgentStatus> {
   const state = await readAgentState(layout);
   const downloads: { sha256: string; bytes: number }[] = [];
   for (const name of await fs.readdir(layout.downloads).catch(() => [] as string[]))
-    if (name.endsWith('.part')) downloads.push({ sha256: name.slice(0, -5), bytes: (await fs.stat(path.join(layout.downloads, name))).size });
+    if (name.endsWith('.part'))
+      downloads.push({ sha256: name.slice(0, -5), bytes: (await fs.stat(path.join(layout.downloads, name))).size });
   return {
     deviceId: identity?.deviceId ?? null,
     enrolled: identity !== null,
@@ -73,7 +74,9 @@ export async function readStatus(dataDir: string): Promise<AgentStatus> {
 
 export function formatStatus(status: AgentStatus): string {
   const release = (r: ReleaseSummary | null) =>
-    r === null ? 'none' : `${r.line}/${r.channel} release ${r.release} (${r.variant}) sha256 ${r.sha256} installed ${r.installedAt}`;
+    r === null
+      ? 'none'
+      : `${r.line}/${r.channel} release ${r.release} (${r.variant}) sha256 ${r.sha256} installed ${r.installedAt}`;
   const lines = [
     `device:    ${status.deviceId ?? '(not enrolled)'}${status.line !== null ? ` following ${status.line}/${status.channel}` : ''}`,
     `current:   ${release(status.current)}`,
@@ -82,6 +85,7 @@ export function formatStatus(status: AgentStatus): string {
     `last error: ${status.lastError === null ? 'none' : `${status.lastError.code} ${status.lastError.message} (${status.lastError.at})`}`,
     `reports pending: ${status.pendingReports}`,
   ];
-  for (const download of status.downloadsInProgress) lines.push(`downloading: ${download.sha256} (${download.bytes} bytes on disk)`);
+  for (const download of status.downloadsInProgress)
+    lines.push(`downloading: ${download.sha256} (${download.bytes} bytes on disk)`);
   return `${lines.join('\n')}\n`;
 }

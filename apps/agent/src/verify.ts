@@ -62,12 +62,17 @@ export function verifyUpdate(answer: unknown, context: VerifyContext): VerifiedU
     refuse('offer-signature', (error as Error).message);
   }
   try {
-    manifest = verifyEnvelope<ReleaseManifest>(SIGNED_KINDS.releaseManifest, answer.releaseManifest, context.trustedKeys);
+    manifest = verifyEnvelope<ReleaseManifest>(
+      SIGNED_KINDS.releaseManifest,
+      answer.releaseManifest,
+      context.trustedKeys,
+    );
   } catch (error) {
     refuse('manifest-signature', (error as Error).message);
   }
   // Shapes were checked on the envelope above; the signed payloads are those very objects.
-  if (!Value.Check(UpdateOffer, offer) || !Value.Check(ReleaseManifest, manifest)) refuse('shape', 'signed payload has the wrong shape');
+  if (!Value.Check(UpdateOffer, offer) || !Value.Check(ReleaseManifest, manifest))
+    refuse('shape', 'signed payload has the wrong shape');
 
   const pairs: [string, unknown, unknown][] = [
     ['line', offer.line, manifest.line],
@@ -77,7 +82,8 @@ export function verifyUpdate(answer: unknown, context: VerifyContext): VerifiedU
     ['size', offer.target.size, manifest.artifact.size],
   ];
   for (const [field, inOffer, inManifest] of pairs)
-    if (inOffer !== inManifest) refuse('mismatch', `offer and release manifest differ in ${field} (${String(inOffer)} vs ${String(inManifest)})`);
+    if (inOffer !== inManifest)
+      refuse('mismatch', `offer and release manifest differ in ${field} (${String(inOffer)} vs ${String(inManifest)})`);
 
   const expectedUrl = `/v1/blobs/${offer.target.sha256}`;
   if (offer.target.url !== expectedUrl && !offer.target.url.endsWith(expectedUrl))
@@ -85,19 +91,29 @@ export function verifyUpdate(answer: unknown, context: VerifyContext): VerifiedU
 
   const expiresAt = Date.parse(offer.expiresAt);
   if (!Number.isFinite(expiresAt) || expiresAt + context.clockSkewSeconds * 1000 < context.now.getTime())
-    refuse('expired', `offer expired at ${offer.expiresAt} (now ${context.now.toISOString()}, skew allowance ${context.clockSkewSeconds} s)`);
+    refuse(
+      'expired',
+      `offer expired at ${offer.expiresAt} (now ${context.now.toISOString()}, skew allowance ${context.clockSkewSeconds} s)`,
+    );
 
   const pinned = context.enrolledFor ?? context.installed;
   if (pinned !== null && (pinned.line !== offer.line || pinned.channel !== offer.channel))
-    refuse('wrong-line', `offer is for ${offer.line}/${offer.channel}, the device follows ${pinned.line}/${pinned.channel}`);
+    refuse(
+      'wrong-line',
+      `offer is for ${offer.line}/${offer.channel}, the device follows ${pinned.line}/${pinned.channel}`,
+    );
 
   const installed = context.installed;
   let alreadyInstalled = false;
   if (installed !== null && installed.line === offer.line && installed.channel === offer.channel) {
-    if (offer.release < installed.release) refuse('rollback', `release ${offer.release} is lower than the installed ${installed.release}`);
+    if (offer.release < installed.release)
+      refuse('rollback', `release ${offer.release} is lower than the installed ${installed.release}`);
     if (offer.release === installed.release) {
       if (offer.target.sha256 !== installed.sha256)
-        refuse('same-release-other-artifact', `release ${offer.release} names ${offer.target.sha256}, installed ${installed.sha256}`);
+        refuse(
+          'same-release-other-artifact',
+          `release ${offer.release} names ${offer.target.sha256}, installed ${installed.sha256}`,
+        );
       alreadyInstalled = true;
     }
   }

@@ -167,7 +167,11 @@ export async function runAgentCli(argv: string[], io: CliIo): Promise<number> {
     }
     io.stderr(`modelfleet-agent: ${isModelFleetError(error) ? `${error.code}: ` : ''}${(error as Error).message}\n`);
     if (AgentNotEnrolled.is(error)) return EXIT.notEnrolled;
-    if (isModelFleetError(error) && (error.code === 'MF_ERR_SERVER_UNAVAILABLE' || error.code === 'MF_ERR_SERVER_REJECTED')) return EXIT.server;
+    if (
+      isModelFleetError(error) &&
+      (error.code === 'MF_ERR_SERVER_UNAVAILABLE' || error.code === 'MF_ERR_SERVER_REJECTED')
+    )
+      return EXIT.server;
     return EXIT.failed;
   }
 }

@@ -54,12 +54,24 @@ export async function startFakeDeviceServer(): Promise<FakeDeviceServer> {
     void (async () => {
       const url = new URL(request.url ?? '/', 'http://x');
       const token = (request.headers.authorization ?? '').replace(/^Bearer /, '');
-      if (fake.down) return json(response, 503, { statusCode: 503, code: 'MF_ERR_TEST_DOWN', error: 'Service Unavailable', message: 'down' });
+      if (fake.down)
+        return json(response, 503, {
+          statusCode: 503,
+          code: 'MF_ERR_TEST_DOWN',
+          error: 'Service Unavailable',
+          message: 'down',
+        });
       if (request.method === 'POST' && url.pathname === '/v1/device/enroll') {
         const body = (await readBody(request)) as { deviceId: string; tags?: string[] };
         if (!token.startsWith('mfe_')) return json(response, 401, { code: 'MF_ERR_UNAUTHORIZED' });
         enrolled += 1;
-        return json(response, 201, { deviceId: body.deviceId, deviceToken: `mfd_fake_${enrolled}_${body.deviceId}`, line: 'sorter', channel: 'stable', tags: body.tags ?? [] });
+        return json(response, 201, {
+          deviceId: body.deviceId,
+          deviceToken: `mfd_fake_${enrolled}_${body.deviceId}`,
+          line: 'sorter',
+          channel: 'stable',
+          tags: body.tags ?? [],
+        });
       }
       if (!token.startsWith('mfd_')) return json(response, 401, { code: 'MF_ERR_UNAUTHORIZED' });
       if (request.method === 'GET' && url.pathname === '/v1/device/update') {

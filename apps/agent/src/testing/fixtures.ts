@@ -46,7 +46,11 @@ export function nanBundle(): TestBundle {
   const artifact = readArtifact(loadDemoModelFiles('mobilenet-v1-025-64'));
   const tensors = artifact.tensors.map((t) =>
     t.name === 'predictions/kernel'
-      ? packFloat32(t.name, t.shape, Float32Array.from({ length: t.shape.reduce((a, b) => a * b, 1) }, (_, i) => (i % 2 === 0 ? 3e38 : -3e38)))
+      ? packFloat32(
+          t.name,
+          t.shape,
+          Float32Array.from({ length: t.shape.reduce((a, b) => a * b, 1) }, (_, i) => (i % 2 === 0 ? 3e38 : -3e38)),
+        )
       : t,
   );
   return bundleOf({ ...artifact, tensors }, demoPreprocessing());
@@ -55,7 +59,10 @@ export function nanBundle(): TestBundle {
 /** The demo model under a line that claims more classes than it outputs (wrong output shape). */
 export function wrongShapeBundle(): TestBundle {
   const bundle = demoBundle('base');
-  return { ...bundle, preprocessing: { ...bundle.preprocessing, classNames: [...bundle.preprocessing.classNames, 'extra'] } };
+  return {
+    ...bundle,
+    preprocessing: { ...bundle.preprocessing, classNames: [...bundle.preprocessing.classNames, 'extra'] },
+  };
 }
 
 export interface AnswerOptions {
@@ -93,7 +100,12 @@ export function signedAnswer(options: AnswerOptions): UpdateAnswer {
     line,
     channel,
     release: options.release,
-    target: { sha256: options.bundle.sha256, size: options.bundle.size, encoding: 'float32', url: `/v1/blobs/${options.bundle.sha256}` },
+    target: {
+      sha256: options.bundle.sha256,
+      size: options.bundle.size,
+      encoding: 'float32',
+      url: `/v1/blobs/${options.bundle.sha256}`,
+    },
     delta: null,
     preprocessing: options.bundle.preprocessing,
     pollAfterSeconds: options.pollAfterSeconds ?? 1,
