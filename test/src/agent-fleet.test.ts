@@ -23,21 +23,34 @@ interface BlobTransfer {
  * A loopback proxy in front of the server that counts blob bytes per request. The server counts bytes
  * served too (in-process, not exposed over HTTP to a separate test process), so the test counts on the wire.
  */
-async function startCountingProxy(target: () => string): Promise<{ url: string; transfers: BlobTransfer[]; close(): Promise<void> }> {
+async function startCountingProxy(
+  target: () => string,
+): Promise<{ url: string; transfers: BlobTransfer[]; close(): Promise<void> }> {
   const transfers: BlobTransfer[] = [];
   const server: Server = createServer((incoming, outgoing) => {
     const upstream = new URL(incoming.url ?? '/', target());
-    const forward = httpRequest(upstream, { method: incoming.method, headers: { ...incoming.headers, host: upstream.host } }, (answer) => {
-      outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-      const blob = /^\/v1\/blobs\/([0-9a-f]{64})$/.exec(upstream.pathname);
-      const transfer: BlobTransfer | null =
-        blob === null ? null : { sha256: blob[1]!, range: (incoming.headers.range as string | undefined) ?? null, status: answer.statusCode ?? 0, bytes: 0 };
-      if (transfer !== null) transfers.push(transfer);
-      answer.on('data', (chunk: Buffer) => {
-        if (transfer !== null) transfer.bytes += chunk.length;
-      });
-      answer.pipe(outgoing);
-    });
+    const forward = httpRequest(
+      upstream,
+      { method: incoming.method, headers: { ...incoming.headers, host: upstream.host } },
+      (answer) => {
+        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+        const blob = /^\/v1\/blobs\/([0-9a-f]{64})$/.exec(upstream.pathname);
+        const transfer: BlobTransfer | null =
+          blob === null
+            ? null
+            : {
+                sha256: blob[1]!,
+                range: (incoming.headers.range as string | undefined) ?? null,
+                status: answer.statusCode ?? 0,
+                bytes: 0,
+              };
+        if (transfer !== null) transfers.push(transfer);
+        answer.on('data', (chunk: Buffer) => {
+          if (transfer !== null) transfer.bytes += chunk.length;
+        });
+        answer.pipe(outgoing);
+      },
+    );
     forward.on('error', () => outgoing.destroy());
     incoming.pipe(forward);
   });
@@ -53,7 +66,8 @@ async function startCountingProxy(target: () => string): Promise<{ url: string; 
   };
 }
 
-const isInstalled = (release: number) => (line: Record<string, unknown>) => line.msg === 'installed' && line.release === release;
+const isInstalled = (release: number) => (line: Record<string, unknown>) =>
+  line.msg === 'installed' && line.release === release;
 
 /**
  * Issue 5, acceptance 1 and the faults of acceptance 2 that need the real server: the server and the agents
@@ -81,21 +95,30 @@ describe('device agents against the server', () => {
     DEVICE_RELEASE_CACHE_TTL_MS: '200',
   });
   const cli = async (...args: string[]) => {
-    const result = await runCli(args, { MODELFLEET_SERVER: address, MODELFLEET_KEY: adminKey, MODELFLEET_CONFIG: path.join(workDir, 'cli.json') });
+    const result = await runCli(args, {
+      MODELFLEET_SERVER: address,
+      MODELFLEET_KEY: adminKey,
+      MODELFLEET_CONFIG: path.join(workDir, 'cli.json'),
+    });
     expect(result.code, `modelfleet ${args.join(' ')}\n${result.stderr}`).toBe(0);
     return result.stdout;
   };
   const api = async <T>(method: string, url: string, body?: unknown): Promise<T> => {
     const response = await fetch(`${address}${url}`, {
       method,
-      headers: { authorization: `Bearer ${adminKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${adminKey}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     expect(response.status, `${method} ${url}`).toBeLessThan(300);
     return (await response.json()) as T;
   };
   const publish = async (model: string): Promise<number> => {
-    const version = JSON.parse(await cli('upload', demoModelDir(model as never), '--line', 'sorter', '--wait', '--json')) as ModelVersion;
+    const version = JSON.parse(
+      await cli('upload', demoModelDir(model as never), '--line', 'sorter', '--wait', '--json'),
+    ) as ModelVersion;
     const number = version.releaseNumbers[0]!.number;
     releases.set(number, version.candidates.find((candidate) => candidate.winner)!.artifactSha256);
     return number;
@@ -117,7 +140,8 @@ describe('device agents against the server', () => {
     expect(result.code, result.stderr).toBe(0);
     return JSON.parse(result.stdout) as AgentStatus;
   };
-  const devices = async () => new Map((await api<DeviceList>('GET', '/v1/devices')).items.map((device) => [device.deviceId, device]));
+  const devices = async () =>
+    new Map((await api<DeviceList>('GET', '/v1/devices')).items.map((device) => [device.deviceId, device]));
   /**
    * The fleet view once it agrees: the agent logs `installed` before its report has reached the server, so the
    * view is read until it matches or the deadline passes (then the last view fails the assertion).
@@ -149,16 +173,27 @@ describe('device agents against the server', () => {
     port = new URL(address).port;
     proxy = await startCountingProxy(() => address);
     await cli(
-      'models', 'create', 'sorter',
-      '--classes', demo.classNames.join(','),
-      '--input-size', `${demo.inputSize[0]}x${demo.inputSize[1]}`,
-      '--scale', String(demo.scale),
-      '--offset', String(demo.offset),
-      '--variants', 'theta4',
-      '--latency-runs', '5',
+      'models',
+      'create',
+      'sorter',
+      '--classes',
+      demo.classNames.join(','),
+      '--input-size',
+      `${demo.inputSize[0]}x${demo.inputSize[1]}`,
+      '--scale',
+      String(demo.scale),
+      '--offset',
+      String(demo.offset),
+      '--variants',
+      'theta4',
+      '--latency-runs',
+      '5',
     );
     await cli('datasets', 'add', demo.testSet, '--line', 'sorter', '--role', 'test');
-    const enrollment = await api<CreatedEnrollmentToken>('POST', '/v1/enrollment-tokens', { name: 'hall 3', scope: { line: 'sorter', channel: 'stable' } });
+    const enrollment = await api<CreatedEnrollmentToken>('POST', '/v1/enrollment-tokens', {
+      name: 'hall 3',
+      scope: { line: 'sorter', channel: 'stable' },
+    });
     // Provisioning pins the server's public key; at run time the agent never fetches it.
     const keys = (await (await fetch(`${address}/v1/keys`)).json()) as PublicKeys;
     agentEnv = {
@@ -181,12 +216,21 @@ describe('device agents against the server', () => {
   it('three agents install the first release, then all move to the second; status and the fleet view show it', async () => {
     const agents = ['pi-1', 'pi-2', 'pi-3'].map((name) => start(name));
     // enrolled and polling before anything is published (204)
-    await Promise.all(agents.map((agent) => agent.waitForLine((line) => line.msg === 'round done' && line.outcome === 'no-release', 60_000)));
+    await Promise.all(
+      agents.map((agent) =>
+        agent.waitForLine((line) => line.msg === 'round done' && line.outcome === 'no-release', 60_000),
+      ),
+    );
     expect(await publish('mobilenet-v1-025-64')).toBe(1);
     await Promise.all(agents.map((agent) => agent.waitForLine(isInstalled(1), 120_000)));
     let fleet = await fleetWhen(allAt(['pi-1', 'pi-2', 'pi-3'], 'installed', 1));
     for (const name of ['pi-1', 'pi-2', 'pi-3']) {
-      expect(fleet.get(name)).toMatchObject({ state: 'installed', release: 1, artifactSha256: releases.get(1), line: 'sorter' });
+      expect(fleet.get(name)).toMatchObject({
+        state: 'installed',
+        release: 1,
+        artifactSha256: releases.get(1),
+        line: 'sorter',
+      });
       expect(fleet.get(name)!.smokeLatencyMs).toBeGreaterThan(0);
       await assertVerifiedCurrent(name, 1);
     }
@@ -222,7 +266,10 @@ describe('device agents against the server', () => {
     const resumed = proxy.transfers.filter((transfer) => transfer.sha256 === sha).slice(before);
     const size = (await fs.stat(path.join(agentDir('pi-4'), 'releases', sha, 'artifact.mfbundle'))).size;
     expect(resumed).toEqual([{ sha256: sha, range: `bytes=${onDisk}-`, status: 206, bytes: size - onDisk }]);
-    expect((await fleetWhen(allAt(['pi-4'], 'installed', 2))).get('pi-4')).toMatchObject({ state: 'installed', release: 2 });
+    expect((await fleetWhen(allAt(['pi-4'], 'installed', 2))).get('pi-4')).toMatchObject({
+      state: 'installed',
+      release: 2,
+    });
     await assertVerifiedCurrent('pi-4', 2);
     expect(await second.stop('SIGTERM')).toEqual({ code: 0, signal: null });
   });
@@ -231,7 +278,10 @@ describe('device agents against the server', () => {
     expect(await publish('mobilenet-v1-025-64-head')).toBe(3);
     for (const step of ['staging-synced', 'previous-swapped']) {
       const agent = start('pi-1', { MODELFLEET_AGENT_TEST_HANG_AT: step });
-      await agent.waitForLine((line) => line.msg === 'test seam: hanging at install step' && line.step === step, 120_000);
+      await agent.waitForLine(
+        (line) => line.msg === 'test seam: hanging at install step' && line.step === step,
+        120_000,
+      );
       await agent.stop('SIGKILL');
       await assertVerifiedCurrent('pi-1', 2);
     }
@@ -275,8 +325,13 @@ describe('device agents against the server', () => {
     expect(await server.stop('SIGTERM')).toEqual({ code: 0, signal: null });
     const agent = start('pi-3');
     const failures = async (count: number) => {
-      await agent.waitForLine(() => agent.lines.filter((line) => line.msg === 'round failed; backing off').length >= count, 60_000);
-      return agent.lines.filter((line) => line.msg === 'round failed; backing off').map((line) => line.failures as number);
+      await agent.waitForLine(
+        () => agent.lines.filter((line) => line.msg === 'round failed; backing off').length >= count,
+        60_000,
+      );
+      return agent.lines
+        .filter((line) => line.msg === 'round failed; backing off')
+        .map((line) => line.failures as number);
     };
     expect(await failures(4)).toEqual([1, 2, 3, 4]);
     server = startServer({ ...serverEnv(), PORT: port });
@@ -285,7 +340,9 @@ describe('device agents against the server', () => {
     await agent.waitForLine((line) => line.msg === 'server reachable again', 60_000);
     await agent.waitForLine(isInstalled(3), 120_000);
     // never hammering: delays between failed rounds stayed within the configured bounds (0.1 s .. 2 s)
-    const delays = agent.lines.filter((line) => line.msg === 'round failed; backing off').map((line) => line.delayMs as number);
+    const delays = agent.lines
+      .filter((line) => line.msg === 'round failed; backing off')
+      .map((line) => line.delayMs as number);
     for (const delay of delays) {
       expect(delay).toBeGreaterThanOrEqual(100);
       expect(delay).toBeLessThanOrEqual(2000);

@@ -2,7 +2,14 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { checkReleaseFolder, linkedSha256, type AgentStatus } from '@modelfleet/agent';
-import { demoBundle, nanBundle, signedAnswer, startFakeDeviceServer, type FakeDeviceServer, type TestBundle } from '@modelfleet/agent/testing';
+import {
+  demoBundle,
+  nanBundle,
+  signedAnswer,
+  startFakeDeviceServer,
+  type FakeDeviceServer,
+  type TestBundle,
+} from '@modelfleet/agent/testing';
 import { generateSigningKey } from '@modelfleet/signing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAgent } from './support/processes.js';
@@ -59,7 +66,13 @@ describe('agent refuses what it must not install', () => {
     ['offer-signature', () => serve(newer, 6, { offerKey: other })],
     ['rollback', () => serve(newer, 4)],
     ['expired', () => serve(newer, 6, { validForSeconds: -3600 })],
-    ['mismatch', () => serve(newer, 6, { tamperOffer: (offer) => ({ ...offer, target: { ...offer.target, size: offer.target.size + 1 } }) })],
+    [
+      'mismatch',
+      () =>
+        serve(newer, 6, {
+          tamperOffer: (offer) => ({ ...offer, target: { ...offer.target, size: offer.target.size + 1 } }),
+        }),
+    ],
   ];
   for (const [rule, setUp] of refusals) {
     it(`refuses a ${rule} answer (exit 12), reports failed, downloads nothing, keeps its model`, async () => {
@@ -95,7 +108,10 @@ describe('agent refuses what it must not install', () => {
   it('the on-install hook runs with the new model path; its failure is reported, not fatal', async () => {
     serve(newer, 8);
     const marker = path.join(dataDir, 'hook.txt');
-    const result = await runAgent(['check'], { ...env, MODELFLEET_AGENT_ON_INSTALL: `echo "$MODELFLEET_MODEL_PATH $MODELFLEET_RELEASE" > ${marker}; exit 3` });
+    const result = await runAgent(['check'], {
+      ...env,
+      MODELFLEET_AGENT_ON_INSTALL: `echo "$MODELFLEET_MODEL_PATH $MODELFLEET_RELEASE" > ${marker}; exit 3`,
+    });
     expect(result.code, result.stderr).toBe(10);
     expect((await fs.readFile(marker, 'utf8')).trim()).toBe(`${path.join(dataDir, 'current', 'model')} 8`);
     expect(fake.reports.at(-1)).toMatchObject({ state: 'installed', release: 8 });
