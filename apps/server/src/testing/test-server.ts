@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { copyMigratedPgliteTemplate } from '@modelfleet/db/testing';
 import { pino } from 'pino';
 import { buildServer } from '../build.js';
 import { loadConfig, type ServerConfig } from '../config.js';
@@ -28,6 +29,8 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'mf-server-'));
   const adminKey = generateApiKey().key;
   const config = loadConfig({ MODELFLEET_DATA_DIR: dataDir, MODELFLEET_ADMIN_KEY: adminKey, LOG_LEVEL: 'silent', ...env });
+  // A migrated PGlite copied from the shared template instead of a fresh initdb per test file.
+  if (config.database === 'pglite') await copyMigratedPgliteTemplate(path.join(dataDir, 'pgdata'));
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const services = await createServices(config, logger);
   const app = await buildServer({ services, logger, bodyLimitBytes: config.bodyLimitBytes });

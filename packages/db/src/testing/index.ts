@@ -10,6 +10,7 @@
  * missing server is an error, never a skip — use `postgresTestAvailability()` to decide.
  */
 export {
+  copyMigratedPgliteTemplate,
   createTestDatabase,
   defaultTestDatabaseUrl,
   postgresTestAvailability,

@@ -106,6 +106,14 @@ async function pgliteTemplate(flavour: 'migrated' | 'empty'): Promise<string> {
   return template;
 }
 
+/**
+ * Lays a migrated PGlite database into `dataDir` by copying the shared template (about 0.5 s instead of
+ * an initdb of several seconds): for tests that start a whole server on a fresh data folder.
+ */
+export async function copyMigratedPgliteTemplate(dataDir: string): Promise<void> {
+  await cp(await pgliteTemplate('migrated'), dataDir, { recursive: true });
+}
+
 async function buildPgliteTemplate(folder: string, migrated: boolean): Promise<string> {
   const dataDir = join(folder, 'pgdata');
   if (await exists(join(dataDir, 'PG_VERSION'))) return dataDir;
