@@ -218,4 +218,45 @@ describe('agent against a device API', () => {
     expect(rounds.at(-1)!.kind).toBe('installed');
     expect(await linkedSha256(path.join(dataDir, 'current'))).toBe(first.sha256);
   });
+
+  it('an abort (SIGTERM) mid-download ends the daemon cleanly; the partial file stays and is resumed', async () => {
+    publish(first, 1);
+    const controller = new AbortController();
+    let aborted = false;
+    const agent = createAgent({
+      config: parseAgentConfig({
+        flags: {
+          server: server.url,
+          'data-dir': dataDir,
+          'public-key': key.publicKeyBase64,
+          'enrollment-token': 'mfe_test',
+        },
+        env: {},
+      }),
+      log: silentLogger,
+      onDownloadProgress: (bytes) => {
+        if (bytes >= 100_000 && !aborted) {
+          aborted = true;
+          controller.abort();
+        }
+      },
+    });
+    const config = parseAgentConfig({
+      flags: { server: server.url, 'data-dir': dataDir, 'public-key': key.publicKeyBase64 },
+      env: {},
+    });
+    await runDaemon({ agent, config, log: silentLogger, signal: controller.signal });
+    const part = path.join(dataDir, 'downloads', `${first.sha256}.part`);
+    const onDisk = (await fs.stat(part)).size;
+    expect(onDisk).toBeGreaterThanOrEqual(100_000);
+    expect(onDisk).toBeLessThan(first.size);
+    expect(await linkedSha256(path.join(dataDir, 'current'))).toBeNull();
+    const sent = server.blobBytesSent;
+    expect(await makeAgent().checkForUpdate()).toMatchObject({
+      kind: 'installed',
+      release: 1,
+      bytesFetched: first.size - onDisk,
+    });
+    expect(server.blobBytesSent - sent).toBe(first.size - onDisk);
+  });
 });
