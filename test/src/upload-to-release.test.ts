@@ -2,24 +2,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { ModelVersion, PublicKeys, Release } from '@modelfleet/contracts';
+import { VARIANTS, type ModelVersion, type PublicKeys, type Release } from '@modelfleet/contracts';
 import { createTestDatabase, type TestDatabase } from '@modelfleet/db/testing';
 import { redisAvailable, removePrefix, testRedisUrl, uniquePrefix } from '@modelfleet/jobs/testing';
 import { publicKeyFromBase64, verifyEnvelope } from '@modelfleet/signing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeDemoFiles, type DemoFiles } from './support/demo-data.js';
 import { runCli, serverAddress, startServer, startWorker, type RunningProcess } from './support/processes.js';
-
-const VARIANTS = [
-  'theta1',
-  'theta2',
-  'theta3',
-  'theta4',
-  'int8-per-channel',
-  'palette16',
-  'palette256',
-  'prune50-rans',
-];
 
 function newAdminKey(): string {
   return `mfk_${randomBytes(4).toString('hex')}_${randomBytes(32).toString('base64url')}`;

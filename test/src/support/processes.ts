@@ -123,12 +123,13 @@ export function startWorker(env: Record<string, string | undefined>): RunningPro
   return startProcess(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: `${repoRoot}apps/worker`, env });
 }
 
-/** Runs the `modelfleet` CLI to completion. */
-export async function runCli(
+/** Runs a Node.js program of ours to completion, with its output. */
+async function runToCompletion(
+  script: string,
   args: string[],
   env: Record<string, string | undefined>,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [`${repoRoot}apps/cli/bin/modelfleet.js`, ...args], {
+  const child = spawn(process.execPath, [script, ...args], {
     cwd: repoRoot,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -139,6 +140,11 @@ export async function runCli(
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const [code] = (await once(child, 'exit')) as [number | null];
   return { code, stdout, stderr };
+}
+
+/** Runs the `modelfleet` CLI to completion. */
+export function runCli(args: string[], env: Record<string, string | undefined>) {
+  return runToCompletion(`${repoRoot}apps/cli/bin/modelfleet.js`, args, env);
 }
 
 const agentBin = `${repoRoot}apps/agent/bin/modelfleet-agent.js`;
@@ -149,19 +155,6 @@ export function startAgent(args: string[], env: Record<string, string | undefine
 }
 
 /** Runs `modelfleet-agent <args>` (`check`, `status`) to completion. */
-export async function runAgent(
-  args: string[],
-  env: Record<string, string | undefined>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [agentBin, ...args], {
-    cwd: repoRoot,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return { code, stdout, stderr };
+export function runAgent(args: string[], env: Record<string, string | undefined>) {
+  return runToCompletion(agentBin, args, env);
 }
