@@ -460,6 +460,9 @@ describe('device API: enrolment, poll, reports, fleet view', () => {
       await lastSeen.flush();
       expect(lastSeen.pending).toBe(0);
       expect((await prisma.device.findUniqueOrThrow({ where: { id: ids[0]! } })).lastSeenAt).not.toBeNull();
+      // Written a moment ago: seen again within the resolution (a minute) it is not queued again.
+      lastSeen.seen(ids[0]!);
+      expect(lastSeen.pending).toBe(0);
       lastSeen.seen(ids[1]!);
       await lastSeen.close();
       expect((await prisma.device.findUniqueOrThrow({ where: { id: ids[1]! } })).lastSeenAt).not.toBeNull();
