@@ -89,6 +89,23 @@ describe('GET /v1/blobs/:sha256 (devices)', () => {
     expect(fresh.statusCode).toBe(206);
   });
 
+  it('answers HEAD with the headers of the whole blob and counts no bytes', async () => {
+    const before = served();
+    const response = await server.app.inject({
+      method: 'HEAD',
+      url: `/v1/blobs/${sha256}`,
+      headers: { authorization: `Bearer ${deviceToken}` },
+    });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers).toMatchObject({
+      etag: `"${sha256}"`,
+      'content-length': String(bytes.length),
+      'accept-ranges': 'bytes',
+    });
+    expect(response.rawPayload.length).toBe(0);
+    expect(served()).toBe(before);
+  });
+
   it('answers 304 when If-None-Match names the blob, sending no bytes', async () => {
     const before = served();
     const response = await get(sha256, { 'if-none-match': `"${sha256}"` });

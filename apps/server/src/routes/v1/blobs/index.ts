@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ErrorResponse, Sha256 } from '@modelfleet/contracts';
@@ -65,6 +65,14 @@ export const blobRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       if (range === 'unsatisfiable') {
         reply.header('content-range', `bytes */${stat.size}`);
         throw new RangeNotSatisfiable(String(rangeHeader), String(stat.size));
+      }
+      if (request.method === 'HEAD') {
+        // Headers only: open nothing (Fastify would read a stream through and drop it, counting bytes never sent).
+        const length = range === undefined ? stat.size : range.end - range.start + 1;
+        reply.header('content-type', 'application/octet-stream').header('content-length', length);
+        if (range !== undefined) reply.header('content-range', `bytes ${range.start}-${range.end}/${stat.size}`);
+        // An empty stream, not an empty body: Fastify would answer `Content-Length: 0` for the latter.
+        return reply.status(range === undefined ? 200 : 206).send(Readable.from([]));
       }
       const read = await blobs.get(sha256, range);
       read.stream.on('data', (chunk: Buffer) => devices.bytesServed.add(kind, sha256, chunk.length));
