@@ -1,13 +1,15 @@
-import { candidateSet } from './src/index.js';
-import { createRuntime, evaluateCandidates } from '../evaluate/src/index.js';
-import { loadDemo } from '../evaluate/bench/demo-source.js';
-const runtime = await createRuntime();
-const demo = loadDemo();
+import { readFileSync } from 'node:fs';
+import { readArtifact } from '@modelfleet/model-format';
+import { createDemoDatasets, readDemoManifest } from '@modelfleet/demo-models';
+import { pruneRansVariant } from './src/index.js';
+import { evaluateCandidates } from '../evaluate/src/index.js';
+const dir = process.argv[2]!;
+const manifest = readDemoManifest();
+const { test, calibration } = createDemoDatasets(manifest.dataset);
+const artifact = readArtifact(new Map([['model.json', new Uint8Array(readFileSync(dir + '/model.json'))], ['group1-shard1of1.bin', new Uint8Array(readFileSync(dir + '/group1-shard1of1.bin'))]]));
 const t = performance.now();
-const evaluation = await evaluateCandidates(demo.artifact, {
-  test: demo.test, calibration: demo.calibration, preprocessing: demo.preprocessing,
-  variants: candidateSet, latencyRuns: 5, warmupRuns: 1,
-});
-for (const row of (evaluation as any).rows ?? (evaluation as any).candidates) console.log(row.variant.padEnd(18), (row.accuracy * 100).toFixed(2), row.simulated ? 'sim' : '   ', row.fileBytes, row.encoding);
+const evaluation = await evaluateCandidates(artifact, { test, calibration, preprocessing: manifest.preprocessing, variants: [0, 0.2, 0.25, 0.3].map(pruneRansVariant), latencyRuns: 5, warmupRuns: 1 });
+const f0 = evaluation.rows[0]!.fileBytes;
+for (const row of evaluation.rows) console.log(row.variant.padEnd(18), (row.accuracy * 100).toFixed(2).padStart(6), row.simulated ? 'sim' : '   ', String(row.fileBytes).padStart(7), (row.fileBytes / f0).toFixed(4), row.encoding);
+console.log('chosen', JSON.stringify(evaluation.decision).slice(0, 300));
 console.log('s', ((performance.now() - t) / 1000).toFixed(1));
-void runtime;

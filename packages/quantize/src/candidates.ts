@@ -87,7 +87,9 @@ export const candidateSet: readonly CandidateVariant[] = [
     needsCalibration: false,
     transform: (a) => clusterWeights(a, { entries: 256 }),
   },
-  pruneRansVariant(0.5),
+  // 20 %: on the demo MobileNet (89.7 % float) 20 % keeps accuracy (90.0 %), 25 % loses 1.8 points,
+  // 30 % 2.6, 50 % 30 points — magnitude pruning without fine-tuning; other sparsities via candidateById
+  pruneRansVariant(0.2),
 ];
 
 /** A registered candidate, or `prune{N}-rans` for any sparsity N % in 0..95 (policies may ask for other sparsities). */

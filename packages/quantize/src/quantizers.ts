@@ -128,15 +128,20 @@ export function pruneAndEntropyCode(artifact: ModelArtifact, options: PruneOptio
     const prunable = plan.role !== 'depthwise-kernel' && values.length >= MIN_PRUNED_ELEMENTS;
     const pruned = prunable ? pruneByMagnitude(values, sparsity) : values;
     const { scales, q } = quantizeSymmetricPerChannel(pruned, t.shape, plan.channelAxis);
-    const record = packSparseRans(t.name, t.shape, plan.channelAxis, scales, q);
+    const coded = packSparseRans(t.name, t.shape, plan.channelAxis, scales, q);
+    // the rANS frequency table costs up to 767 bytes, more than entropy coding saves on small or
+    // barely pruned kernels: keep the same int8 symbols uncoded where that is smaller
+    const plain = packInt8PerChannel(t.name, t.shape, plan.channelAxis, scales, q);
+    const record = coded.bytes.length < plain.bytes.length ? coded : plain;
     const why = prunable
       ? `${percent}% smallest magnitudes pruned`
       : plan.role === 'depthwise-kernel'
         ? 'depthwise: not pruned'
         : `small (${values.length} < ${MIN_PRUNED_ELEMENTS} values): not pruned`;
-    return {
-      record,
-      reason: `${plan.role}: ${why}, per-channel int8 along axis ${plan.channelAxis}, rANS coded (${record.bytes.length} bytes)`,
-    };
+    const coding =
+      record === coded
+        ? `rANS coded (${coded.bytes.length} bytes)`
+        : `stored uncoded (rANS would take ${coded.bytes.length} > ${plain.bytes.length} bytes)`;
+    return { record, reason: `${plan.role}: ${why}, per-channel int8 along axis ${plan.channelAxis}, ${coding}` };
   });
 }
