@@ -47,6 +47,8 @@ export const authPlugin = fp(
         route.schema.description = [route.schema.description, `Needs an API key with the \`${access.scope}\` scope.`]
           .filter(Boolean)
           .join('\n\n');
+      } else if (access?.kind === 'device') {
+        route.schema = { ...route.schema, security: [{ deviceToken: [] }] };
       }
     });
 

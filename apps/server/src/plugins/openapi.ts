@@ -24,10 +24,12 @@ export const openApi = fp(
           { name: 'datasets', description: 'Test, calibration and train sets of a line' },
           { name: 'versions', description: 'Uploaded models and their candidate tables' },
           { name: 'releases', description: 'Signed releases' },
+          { name: 'devices', description: 'Enrolment, polling, blobs and reports (device tokens), and the fleet view' },
         ],
         components: {
           securitySchemes: {
             apiKey: { type: 'http', scheme: 'bearer', description: 'An API key, mfk_…' },
+            deviceToken: { type: 'http', scheme: 'bearer', description: 'A device token, mfd_… (or an enrolment token, mfe_…, to enrol)' },
           },
         },
       },
