@@ -35,9 +35,13 @@ export const VARIANTS = [
   'int8-per-channel',
   'palette16',
   'palette256',
-  'prune50-rans',
+  'prune20-rans',
 ] as const;
-export const VariantName = Type.Enum(VARIANTS);
+/** A variant of the candidate set, or magnitude pruning + rANS at another sparsity (`prune{N}-rans`, N % ≤ 95). */
+export const VariantName = Type.Union([
+  Type.Enum(VARIANTS),
+  Type.String({ pattern: '^prune([0-9]|[1-8][0-9]|9[0-5])-rans$' }),
+]);
 export type VariantName = Static<typeof VariantName>;
 
 /** What the optimize job tries, how it scores, what it refuses and whether it publishes by itself. */

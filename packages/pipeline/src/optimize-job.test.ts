@@ -1,6 +1,8 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { VARIANTS } from '@modelfleet/contracts';
+import { candidateSet } from '@modelfleet/quantize';
 import { encodeDataset, generateSynthetic, SYNTHETIC_CLASS_NAMES } from '@modelfleet/datasets';
 import { createTestDatabase, type TestDatabase } from '@modelfleet/db/testing';
 import { loadDemoModelFiles } from '@modelfleet/demo-models';
@@ -145,4 +147,10 @@ describe('the optimize job', () => {
     const failed = await test.db.prisma.modelVersion.findUniqueOrThrow({ where: { id: version.id } });
     expect(failed.errorCode).toBe('MF_ERR_DATASET_MISSING');
   }, 60_000);
+});
+
+describe('the policy vocabulary', () => {
+  it('names exactly the quantize package candidate set, so a default policy never asks for an unknown variant', () => {
+    expect([...VARIANTS].sort()).toEqual(candidateSet.map((candidate) => candidate.id).sort());
+  });
 });
