@@ -26,7 +26,10 @@ export interface DemoManifest {
   inputShape: [number, number, number];
   classNames: string[];
   preprocessing: { scale: number; offset: number };
+  /** The data the accuracies are measured on (train and test); the successors also report shiftedTest. */
   dataset: DemoDatasetSpec;
+  /** The harder distribution the base was first trained on. */
+  pretrainDataset?: DemoDatasetSpec;
   shiftedDataset: DemoDatasetSpec;
   runtime: string;
   models: Partial<Record<DemoModelName, DemoModelRecord>>;

@@ -26,6 +26,7 @@ export {
   type DemoDatasetSpec,
   type DemoDatasets,
   demoDatasetSpec,
+  pretrainDatasetSpec,
   shiftedDatasetSpec,
   createDemoDatasets,
 } from './dataset-spec.js';

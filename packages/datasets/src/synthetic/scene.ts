@@ -12,6 +12,10 @@ export interface SceneConditions {
   noise: readonly [number, number];
   /** Range of the number of clutter scraps on the belt. */
   clutter: readonly [number, number];
+  /** Range of a clutter scrap's half-length, in image widths. */
+  clutterSize: readonly [number, number];
+  /** Range of the belt's grey level (0..255) before lighting. */
+  belt: readonly [number, number];
 }
 
 export const DEFAULT_SCENE_CONDITIONS: SceneConditions = {
@@ -19,10 +23,12 @@ export const DEFAULT_SCENE_CONDITIONS: SceneConditions = {
   gradient: 0.5,
   noise: [2, 9],
   clutter: [2, 7],
+  clutterSize: [0.02, 0.12],
+  belt: [50, 150],
 };
 
-function belt(canvas: Canvas, prng: Prng): void {
-  const grey = prng.uniform(50, 150);
+function belt(canvas: Canvas, prng: Prng, range: readonly [number, number]): void {
+  const grey = prng.uniform(range[0], range[1]);
   const tint: Rgb = [grey * prng.uniform(0.9, 1.1), grey * prng.uniform(0.9, 1.1), grey * prng.uniform(0.9, 1.1)];
   // Belt texture: faint stripes along the running direction plus a slow wave of dirt.
   const angle = prng.next() * Math.PI;
@@ -42,14 +48,14 @@ function belt(canvas: Canvas, prng: Prng): void {
 }
 
 /** Scraps of paper, foil and dirt: ellipses, slivers and strokes of any colour. */
-function clutter(canvas: Canvas, prng: Prng, count: number): void {
+function clutter(canvas: Canvas, prng: Prng, count: number, size: readonly [number, number]): void {
   for (let k = 0; k < count; k++) {
     const colour = hsv(prng.next(), prng.uniform(0, 0.9), prng.uniform(0.2, 1));
     const cx = prng.next();
     const cy = prng.next();
     const angle = prng.next() * Math.PI;
     const [ca, sa] = [Math.cos(angle), Math.sin(angle)];
-    const a = prng.uniform(0.02, 0.12);
+    const a = prng.uniform(size[0], size[1]);
     const b = a * prng.uniform(0.1, 1);
     const ellipse = prng.next() < 0.5;
     const alpha = prng.uniform(0.5, 1);
@@ -95,9 +101,9 @@ export function renderScene(
   prng: Prng,
   conditions: SceneConditions,
 ): void {
-  belt(canvas, prng);
+  belt(canvas, prng, conditions.belt);
   const [clutterMin, clutterMax] = conditions.clutter;
-  clutter(canvas, prng, clutterMin + prng.int(clutterMax - clutterMin + 1));
+  clutter(canvas, prng, clutterMin + prng.int(clutterMax - clutterMin + 1), conditions.clutterSize);
 
   const item = createItem(className, prng);
   // Items on a running belt settle roughly along its direction: one of the four axis
@@ -132,7 +138,7 @@ export function renderScene(
     boundsAround(pose.cx, pose.cy, reach),
   );
   // Now and then a scrap lies across the item.
-  if (prng.next() < 0.1) clutter(canvas, prng, 1);
+  if (prng.next() < 0.1) clutter(canvas, prng, 1, conditions.clutterSize);
 
   const brightness = prng.uniform(conditions.brightness[0], conditions.brightness[1]);
   const lightAngle = prng.next() * Math.PI * 2;
