@@ -26,7 +26,8 @@ export interface LayerGraph {
 /**
  * Lists the layers of a loaded TF.js LayersModel in execution order. `model.layers` is already
  * topologically sorted by tfjs-layers (Container sorts by node depth); Sequential models leave the
- * InputLayer out of `layers`, functional ones include it, so InputLayers are recognised by class.
+ * InputLayer out of `layers` (their first layer reads the inner model's InputLayer, whose name then
+ * becomes `inputName`), functional ones include it, so InputLayers are recognised by class.
  */
 export function layerGraph(model: LayersModel): LayerGraph {
   if (model.inputs.length !== 1 || model.outputs.length !== 1) {
@@ -60,9 +61,17 @@ export function layerGraph(model: LayersModel): LayerGraph {
     steps.push({ layer, name: layer.name, className: layer.getClassName(), inputs });
     produced.add(layer.name);
   }
-  const outputName = model.outputLayers[0]?.name;
+  // `model.outputs[0].sourceLayer`, not `model.outputLayers`: a Sequential model sets `outputs` as
+  // layers are added but mirrors `outputLayers`/`inputLayers` from its inner model only in `build()`,
+  // which runs lazily on the first predict/compile (tfjs-layers 4.22 dist/models.js, Sequential.build).
+  // A Sequential just loaded from a `class_name: 'Sequential'` topology therefore has none, and every
+  // Sequential upload failed here with "model has no layers".
+  const outputName = model.outputs[0]?.sourceLayer.name;
   if (inputName === undefined || outputName === undefined || steps.length === 0) {
     throw new EvalInvalidArgument('model has no layers');
+  }
+  if (!produced.has(outputName)) {
+    throw new EvalInvalidArgument(`model output ${outputName} is not computed by any layer`);
   }
   return { inputName, steps, outputName, consumers };
 }
