@@ -9,35 +9,69 @@ import type { LabelledImages, Preprocessing } from './batches.js';
 
 export const SEQUENTIAL_LAYERS = ['conv', 'bn', 'relu', 'pool', 'predictions'] as const;
 
-export function buildSequentialNet(tf: typeof tfTypes, size: number, classes: number): tfTypes.Sequential {
-  const model = tf.sequential({
-    layers: [
-      tf.layers.conv2d({
-        inputShape: [size, size, 3],
-        filters: 8,
-        kernelSize: 3,
-        strides: 2,
-        padding: 'same',
-        useBias: false,
-        kernelInitializer: tf.initializers.glorotUniform({ seed: 5 }),
-        name: 'conv',
-      }),
-      tf.layers.batchNormalization({ name: 'bn' }),
-      tf.layers.reLU({ name: 'relu' }),
-      tf.layers.globalAveragePooling2d({ name: 'pool' }),
-      tf.layers.dense({
-        units: classes,
-        activation: 'softmax',
-        kernelInitializer: tf.initializers.glorotUniform({ seed: 6 }),
-        name: 'predictions',
-      }),
-    ],
-  });
-  const bn = model.getLayer('bn');
+function convBackbone(tf: typeof tfTypes, size: number): tfTypes.layers.Layer[] {
+  return [
+    tf.layers.conv2d({
+      inputShape: [size, size, 3],
+      filters: 8,
+      kernelSize: 3,
+      strides: 2,
+      padding: 'same',
+      useBias: false,
+      kernelInitializer: tf.initializers.glorotUniform({ seed: 5 }),
+      name: 'conv',
+    }),
+    tf.layers.batchNormalization({ name: 'bn' }),
+    tf.layers.reLU({ name: 'relu' }),
+  ];
+}
+
+function classifierHead(tf: typeof tfTypes, classes: number): tfTypes.layers.Layer[] {
+  return [
+    tf.layers.globalAveragePooling2d({ name: 'pool' }),
+    tf.layers.dense({
+      units: classes,
+      activation: 'softmax',
+      kernelInitializer: tf.initializers.glorotUniform({ seed: 6 }),
+      name: 'predictions',
+    }),
+  ];
+}
+
+/** Batch-norm statistics that differ per channel, as in a trained network. */
+function setBatchNormStatistics(tf: typeof tfTypes, bn: tfTypes.layers.Layer): void {
   const wave = (phase: number, base: number, spread: number): tfTypes.Tensor1D =>
     tf.tensor1d(Array.from({ length: 8 }, (_, c) => base + spread * Math.sin(c * 1.3 + phase)));
   bn.setWeights([wave(0, 1, 0.4), wave(1, 0.2, 0.2), wave(2, 0, 0.1), wave(3, 1, 0.6).abs()]);
+}
+
+/** conv 3x3/2 (8, no bias) -> BN -> ReLU -> global average pooling -> dense softmax, as one tf.sequential(). */
+export function buildSequentialNet(tf: typeof tfTypes, size: number, classes: number): tfTypes.Sequential {
+  const model = tf.sequential({ layers: [...convBackbone(tf, size), ...classifierHead(tf, classes)] });
+  setBatchNormStatistics(tf, model.getLayer('bn'));
   return model;
+}
+
+/**
+ * The same layers with conv -> BN -> ReLU as a nested Sequential 'backbone' (the transfer-learning
+ * shape): called on an input by a functional model, or added as the first layer of a Sequential.
+ */
+export function buildNestedNet(
+  tf: typeof tfTypes,
+  size: number,
+  classes: number,
+  outer: 'functional' | 'sequential',
+): tfTypes.LayersModel {
+  const backbone = tf.sequential({ name: 'backbone', layers: convBackbone(tf, size) });
+  setBatchNormStatistics(tf, backbone.getLayer('bn'));
+  const head = classifierHead(tf, classes);
+  if (outer === 'sequential') return tf.sequential({ layers: [backbone, ...head] });
+  const input = tf.input({ shape: [size, size, 3], name: 'image' });
+  const output = head.reduce(
+    (x, layer) => layer.apply(x) as tfTypes.SymbolicTensor,
+    backbone.apply(input) as tfTypes.SymbolicTensor,
+  );
+  return tf.model({ inputs: input, outputs: output });
 }
 
 /**
@@ -47,7 +81,7 @@ export function buildSequentialNet(tf: typeof tfTypes, size: number, classes: nu
  */
 export function labelWithSequentialPredictions(
   tf: typeof tfTypes,
-  model: tfTypes.Sequential,
+  model: tfTypes.LayersModel,
   images: LabelledImages,
   preprocessing: Preprocessing,
 ): LabelledImages {

@@ -10,6 +10,7 @@ import { type EvalRuntime, createRuntime } from './runtime.js';
 import { simulateIntegerInference } from './simulate.js';
 import {
   SEQUENTIAL_LAYERS,
+  buildNestedNet,
   buildSequentialNet,
   labelWithSequentialPredictions,
 } from './sequential-model.fixture.js';
@@ -160,4 +161,60 @@ describe('evaluateCandidates on a Sequential model with the quantize candidate s
     expect(theta2.quantizationPlan!.map((point) => point.tensor)).not.toContain('bn');
     process.stderr.write(JSON.stringify(result.rows.map((row) => [row.variant, row.accuracy, row.fileBytes])) + '\n');
   });
+});
+
+describe('a model with a nested Sequential backbone', () => {
+  for (const outer of ['functional', 'sequential'] as const) {
+    it(`(${outer} outer model) is flattened into the backbone's layers and goes through every candidate`, async () => {
+      const { tf } = runtime;
+      const model = buildNestedNet(tf, SIZE, CLASSES, outer);
+      const test = labelWithSequentialPredictions(
+        tf,
+        model,
+        generateSynthetic({ seed: 4, count: 24, size: SIZE }),
+        TINY_PREPROCESSING,
+      );
+      const artifact = await artifactFromModel(tf, model);
+      const listed = listLayers(artifact.modelJson.modelTopology)
+        .filter((layer) => layer.className !== 'InputLayer')
+        .map((layer) => layer.name);
+      expect(listed).toEqual([...SEQUENTIAL_LAYERS]);
+      const loaded = await loadArtifactModel(runtime, artifact);
+      try {
+        const graph = layerGraph(loaded);
+        // The same names as model-format lists, so calibrated ranges and quantize's stored ranges agree.
+        expect(graph.steps.map((step) => step.name)).toEqual(listed);
+        expect(graph.steps[0]!.inputs).toEqual([graph.inputName]);
+        expect(graph.steps[3]!.inputs).toEqual(['relu']);
+        expect(graph.outputName).toBe('predictions');
+        const [byLayer, predicted] = tf.tidy(() => {
+          const x = tf.randomUniform([2, SIZE, SIZE, 3], -1, 1, 'float32', 9);
+          return [runLayerByLayer(graph, x).arraySync(), (loaded.predict(x) as typeof x).arraySync()];
+        }) as [number[][], number[][]];
+        byLayer.flat().forEach((value, i) => expect(value).toBeCloseTo(predicted.flat()[i]!, 5));
+      } finally {
+        loaded.dispose();
+      }
+      const result = await evaluateCandidates(artifact, {
+        test,
+        calibration: generateSynthetic({ seed: 5, count: 12, size: SIZE }),
+        preprocessing: TINY_PREPROCESSING,
+        variants: candidateSet,
+        latencyRuns: 2,
+        warmupRuns: 1,
+        brotliQuality: 5,
+      });
+      expect(result.rows.map((row) => row.variant)).toEqual(['theta0', ...candidateSet.map((variant) => variant.id)]);
+      expect(Object.keys(result.ranges!.layers)).toEqual(listed);
+      const theta2 = result.rows.find((row) => row.variant === 'theta2')!;
+      expect(theta2.simulated).toBe(true);
+      expect(theta2.accuracy).toBeGreaterThanOrEqual(0.75);
+      // quantize does not fold across a nested model: the batch norm stays, and is simulated with its own range.
+      const theta2Artifact = result.artifacts.get('theta2')!.artifact;
+      expect(listLayers(theta2Artifact.modelJson.modelTopology).map((layer) => layer.name)).toContain('bn');
+      expect(theta2.quantizationPlan!.map((point) => point.tensor)).toContain('bn');
+      for (const row of result.rows) expect(row.confusion.flat().reduce((sum, count) => sum + count, 0)).toBe(24);
+      process.stderr.write(`${outer} nested: ${JSON.stringify(result.rows.map((row) => [row.variant, row.accuracy]))}\n`);
+    });
+  }
 });
