@@ -16,7 +16,8 @@ import { encodeDataset } from '@modelfleet/datasets';
 import { createDemoDatasets, demoDatasetSpec, loadDemoModelFiles, readDemoManifest } from '@modelfleet/demo-models';
 
 const args = new Map<string, string>();
-for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '');
+for (let i = 2; i < process.argv.length; i += 2)
+  args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '');
 const seconds = Number(args.get('seconds') ?? 8);
 const concurrency = Number(args.get('concurrency') ?? 4);
 
@@ -25,7 +26,15 @@ const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'mf-bench-api-'));
 const adminKey = `mfk_${randomBytes(4).toString('hex')}_${randomBytes(32).toString('base64url')}`;
 const server = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
   cwd: appRoot,
-  env: { ...process.env, PORT: '0', MODELFLEET_DATA_DIR: dataDir, MODELFLEET_ADMIN_KEY: adminKey, LOG_LEVEL: 'info', DATABASE_URL: '', REDIS_URL: '' },
+  env: {
+    ...process.env,
+    PORT: '0',
+    MODELFLEET_DATA_DIR: dataDir,
+    MODELFLEET_ADMIN_KEY: adminKey,
+    LOG_LEVEL: 'info',
+    DATABASE_URL: '',
+    REDIS_URL: '',
+  },
   stdio: ['ignore', 'pipe', 'inherit'],
 });
 const address = await new Promise<string>((resolve, reject) => {
@@ -72,13 +81,24 @@ try {
   const manifest = readDemoManifest();
   const datasets = await createDemoDatasets(demoDatasetSpec);
   const post = (url: string, body: unknown) =>
-    fetch(`${address}${url}`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    fetch(`${address}${url}`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
   await post('/v1/models', {
     name: 'bench',
-    preprocessing: { inputSize: [manifest.inputShape[0], manifest.inputShape[1]], ...manifest.preprocessing, classNames: manifest.classNames },
+    preprocessing: {
+      inputSize: [manifest.inputShape[0], manifest.inputShape[1]],
+      ...manifest.preprocessing,
+      classNames: manifest.classNames,
+    },
     policy: { autoPublish: false },
   });
-  for (const [role, dataset] of [['test', datasets.test], ['calibration', datasets.calibration]] as const) {
+  for (const [role, dataset] of [
+    ['test', datasets.test],
+    ['calibration', datasets.calibration],
+  ] as const) {
     const form = new FormData();
     form.append('role', role);
     form.append('file', new Blob([encodeDataset(dataset)]), `${role}.mfds`);
@@ -91,14 +111,18 @@ try {
 
   const form = new FormData();
   for (const [name, bytes] of loadDemoModelFiles('mobilenet-v1-025-64')) form.append(name, new Blob([bytes]), name);
-  const accepted = (await (await fetch(`${address}/v1/models/bench/versions`, { method: 'POST', headers: auth, body: form })).json()) as {
+  const accepted = (await (
+    await fetch(`${address}/v1/models/bench/versions`, { method: 'POST', headers: auth, body: form })
+  ).json()) as {
     statusUrl: string;
   };
   let status = 'uploaded';
   const jobStarted = Date.now();
   const poller = (async () => {
     while (status === 'uploaded' || status === 'optimizing') {
-      const version = (await (await fetch(`${address}${accepted.statusUrl}`, { headers: auth })).json()) as { status: string };
+      const version = (await (await fetch(`${address}${accepted.statusUrl}`, { headers: auth })).json()) as {
+        status: string;
+      };
       status = version.status;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
@@ -116,7 +140,9 @@ try {
     '',
     '| window | requests | median ms | p99 ms | max ms |',
     '|---|---|---|---|---|',
-    ...rows.map(([name, s]) => `| ${name} | ${s.requests} | ${s.median.toFixed(2)} | ${s.p99.toFixed(2)} | ${s.max.toFixed(1)} |`),
+    ...rows.map(
+      ([name, s]) => `| ${name} | ${s.requests} | ${s.median.toFixed(2)} | ${s.p99.toFixed(2)} | ${s.max.toFixed(1)} |`,
+    ),
     '',
     `p99 during optimize / idle: ${(busy.p99 / idle.p99).toFixed(2)}x; median: ${(busy.median / idle.median).toFixed(2)}x`,
   ];

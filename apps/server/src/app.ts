@@ -33,7 +33,9 @@ export const app = fp(
     await fastify.register(openApi, { version: options.version });
     await fastify.register(multipart, {
       // Per-route limits are enforced while streaming (see domain/uploads.ts); these bound the parser.
-      limits: { fileSize: Math.max(options.services.limits.modelUploadBytes, options.services.limits.datasetUploadBytes) },
+      limits: {
+        fileSize: Math.max(options.services.limits.modelUploadBytes, options.services.limits.datasetUploadBytes),
+      },
     });
     fastify.decorate('services', options.services);
     await fastify.register(authPlugin);

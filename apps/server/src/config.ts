@@ -125,7 +125,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = env.INIT_
     if (problemByKey.has(key)) continue;
     const expected = key === 'LOG_LEVEL' ? `must be one of ${LOG_LEVELS.join(', ')}` : error.message;
     // Secrets are named, never echoed.
-    const got = key === 'MODELFLEET_SIGNING_KEY' || key === 'MODELFLEET_ADMIN_KEY' ? 'a value of the wrong form' : JSON.stringify(env[key]);
+    const got =
+      key === 'MODELFLEET_SIGNING_KEY' || key === 'MODELFLEET_ADMIN_KEY'
+        ? 'a value of the wrong form'
+        : JSON.stringify(env[key]);
     problemByKey.set(key, `${key}: ${expected} (got ${got})`);
   }
   if (raw['REDIS_URL'] !== undefined && raw['DATABASE_URL'] === undefined) {

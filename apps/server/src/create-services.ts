@@ -32,14 +32,18 @@ async function signingKeyFor(config: ServerConfig, logger: Logger): Promise<Sign
 export async function createServices(config: ServerConfig, logger: Logger): Promise<ServerServices> {
   const opened: { close(): Promise<void> }[] = [];
   const closeAll = async () => {
-    for (const resource of opened.reverse()) await resource.close().catch((error: unknown) => logger.error({ err: error }, 'close failed'));
+    for (const resource of opened.reverse())
+      await resource.close().catch((error: unknown) => logger.error({ err: error }, 'close failed'));
     opened.length = 0;
   };
   try {
     const blobs = await createFsBlobStore({ root: path.join(config.dataDir, 'blobs') });
-    const db: Database = await createDatabase(databaseConfigFromSettings({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }), {
-      onConnectionError: (error) => logger.warn({ err: error }, 'database connection error'),
-    });
+    const db: Database = await createDatabase(
+      databaseConfigFromSettings({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }),
+      {
+        onConnectionError: (error) => logger.warn({ err: error }, 'database connection error'),
+      },
+    );
     opened.push(db);
     const migrated = await migrate(db);
     if (migrated.applied.length > 0) logger.info({ applied: migrated.applied }, 'database migrated');
@@ -95,7 +99,11 @@ export async function createServices(config: ServerConfig, logger: Logger): Prom
  * The in-process queue keeps jobs in memory, so versions whose optimize job was queued or running
  * when the server stopped are queued again at start (the job is idempotent).
  */
-async function resumeUnfinishedVersions(db: Database, queue: JobQueue<ModelFleetCatalog>, logger: Logger): Promise<void> {
+async function resumeUnfinishedVersions(
+  db: Database,
+  queue: JobQueue<ModelFleetCatalog>,
+  logger: Logger,
+): Promise<void> {
   const unfinished = await db.prisma.modelVersion.findMany({
     where: { status: { in: ['uploaded', 'optimizing'] } },
     select: { id: true },

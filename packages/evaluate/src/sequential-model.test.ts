@@ -214,7 +214,9 @@ describe('a model with a nested Sequential backbone', () => {
       expect(listLayers(theta2Artifact.modelJson.modelTopology).map((layer) => layer.name)).toContain('bn');
       expect(theta2.quantizationPlan!.map((point) => point.tensor)).toContain('bn');
       for (const row of result.rows) expect(row.confusion.flat().reduce((sum, count) => sum + count, 0)).toBe(24);
-      process.stderr.write(`${outer} nested: ${JSON.stringify(result.rows.map((row) => [row.variant, row.accuracy]))}\n`);
+      process.stderr.write(
+        `${outer} nested: ${JSON.stringify(result.rows.map((row) => [row.variant, row.accuracy]))}\n`,
+      );
     });
   }
 });

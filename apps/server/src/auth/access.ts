@@ -5,10 +5,7 @@ import type { ApiKeyScope } from './api-keys.js';
  * route that does not, so no route can be added without deciding who may call it (the authorisation
  * matrix test walks the same table).
  */
-export type RouteAccess =
-  | { kind: 'public' }
-  | { kind: 'person'; scope: ApiKeyScope }
-  | { kind: 'device' };
+export type RouteAccess = { kind: 'public' } | { kind: 'person'; scope: ApiKeyScope } | { kind: 'device' };
 
 declare module 'fastify' {
   interface FastifyContextConfig {

@@ -61,7 +61,11 @@ export async function ensureBootstrapAdminKey(
   if (configuredKey !== undefined) {
     const existing = await prisma.apiKey.findUnique({ where: { hash: hashApiKey(configuredKey) } });
     if (existing !== null) return { key: configuredKey, created: false };
-    await createApiKey(prisma, { name: 'bootstrap admin (MODELFLEET_ADMIN_KEY)', scopes: ['admin'], key: configuredKey });
+    await createApiKey(prisma, {
+      name: 'bootstrap admin (MODELFLEET_ADMIN_KEY)',
+      scopes: ['admin'],
+      key: configuredKey,
+    });
     return { key: configuredKey, created: true };
   }
   if ((await prisma.apiKey.count()) > 0) return undefined;

@@ -31,7 +31,9 @@ export function candidateTableMarkdown(version: ModelVersion): string {
     '',
     `| ${COLUMNS.map((column) => column.header).join(' | ')} |`,
     `|${COLUMNS.map(() => '---').join('|')}|`,
-    ...version.candidates.map((candidate) => `| ${COLUMNS.map((column) => column.value(candidate).replace(/\|/g, '\\|')).join(' | ')} |`),
+    ...version.candidates.map(
+      (candidate) => `| ${COLUMNS.map((column) => column.value(candidate).replace(/\|/g, '\\|')).join(' | ')} |`,
+    ),
     '',
     'L = S/S0 + T/T0 - A/A0 - 1 against the float32 original (size, per-image latency, test accuracy); lower is better.',
     'Accuracy marked simulated comes from simulating integer kernels on TF.js; latency is always measured on the TF.js runtime.',
@@ -46,6 +48,9 @@ function csvCell(value: string): string {
 }
 
 export function candidateTableCsv(version: ModelVersion): string {
-  const rows = [COLUMNS.map((column) => column.header), ...version.candidates.map((c) => COLUMNS.map((column) => column.value(c)))];
+  const rows = [
+    COLUMNS.map((column) => column.header),
+    ...version.candidates.map((c) => COLUMNS.map((column) => column.value(c))),
+  ];
   return `${rows.map((row) => row.map(csvCell).join(',')).join('\n')}\n`;
 }

@@ -4,8 +4,16 @@ export const LineNotFound = defineError('MF_ERR_LINE_NOT_FOUND', 404, 'model lin
 export const LineExists = defineError('MF_ERR_LINE_EXISTS', 409, 'model line %s already exists');
 export const VersionNotFound = defineError('MF_ERR_VERSION_NOT_FOUND', 404, 'version %s of line %s does not exist');
 export const DatasetNotFound = defineError('MF_ERR_DATASET_NOT_FOUND', 404, 'dataset %s of line %s does not exist');
-export const CandidateNotFound = defineError('MF_ERR_CANDIDATE_NOT_FOUND', 404, 'candidate %s does not exist in line %s');
-export const VersionNotReady = defineError('MF_ERR_VERSION_NOT_READY', 409, 'version %s has no selected winner (status %s)');
+export const CandidateNotFound = defineError(
+  'MF_ERR_CANDIDATE_NOT_FOUND',
+  404,
+  'candidate %s does not exist in line %s',
+);
+export const VersionNotReady = defineError(
+  'MF_ERR_VERSION_NOT_READY',
+  409,
+  'version %s has no selected winner (status %s)',
+);
 export const ApiKeyNotFound = defineError('MF_ERR_API_KEY_NOT_FOUND', 404, 'API key %s does not exist');
 export const UploadInvalid = defineError('MF_ERR_UPLOAD_INVALID', 400, '%s');
 export const UploadTooLarge = defineError('MF_ERR_UPLOAD_TOO_LARGE', 413, 'upload exceeds %s');

@@ -1,4 +1,12 @@
-import type { ApiKeyInfo, Dataset, ModelLine, OptimizationPolicy, Preprocessing, Release, SignedReleaseManifest } from '@modelfleet/contracts';
+import type {
+  ApiKeyInfo,
+  Dataset,
+  ModelLine,
+  OptimizationPolicy,
+  Preprocessing,
+  Release,
+  SignedReleaseManifest,
+} from '@modelfleet/contracts';
 import type * as db from '@modelfleet/db';
 
 /** Rows to wire shapes: one place, so every route answers the same shape for the same thing. */
@@ -24,7 +32,10 @@ export function datasetOut(row: db.Dataset): Dataset {
   };
 }
 
-export function releaseOut(row: db.Release & { channel: { name: string }; candidate: { variant: string } }, line: string): Release {
+export function releaseOut(
+  row: db.Release & { channel: { name: string }; candidate: { variant: string } },
+  line: string,
+): Release {
   return {
     id: row.id,
     line,

@@ -24,9 +24,18 @@ function fromFastifyError(error: FastifyError, bodyLimit: number): ModelFleetErr
 }
 
 const REASON: Record<number, string> = {
-  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict',
-  413: 'Payload Too Large', 415: 'Unsupported Media Type', 416: 'Range Not Satisfiable', 422: 'Unprocessable Entity',
-  429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  416: 'Range Not Satisfiable',
+  422: 'Unprocessable Entity',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
 };
 
 function send(reply: FastifyReply, request: FastifyRequest, error: ModelFleetError): FastifyReply {
@@ -65,7 +74,9 @@ export const errorHandler = fp(
         message: 'internal error; the server log has the details under this request id',
       } as ModelFleetError);
     });
-    fastify.setNotFoundHandler((request, reply) => send(reply, request, new RouteNotFound(request.method, request.url.split('?')[0] ?? '')));
+    fastify.setNotFoundHandler((request, reply) =>
+      send(reply, request, new RouteNotFound(request.method, request.url.split('?')[0] ?? '')),
+    );
   },
   { name: 'modelfleet-error-handler' },
 );

@@ -29,12 +29,17 @@ export const openApi = fp(
         components: {
           securitySchemes: {
             apiKey: { type: 'http', scheme: 'bearer', description: 'An API key, mfk_…' },
-            deviceToken: { type: 'http', scheme: 'bearer', description: 'A device token, mfd_… (or an enrolment token, mfe_…, to enrol)' },
+            deviceToken: {
+              type: 'http',
+              scheme: 'bearer',
+              description: 'A device token, mfd_… (or an enrolment token, mfe_…, to enrol)',
+            },
           },
         },
       },
       refResolver: {
-        buildLocalReference: (json, _baseUri, _fragment, index) => (typeof json.$id === 'string' ? json.$id : `def-${index}`),
+        buildLocalReference: (json, _baseUri, _fragment, index) =>
+          typeof json.$id === 'string' ? json.$id : `def-${index}`,
       },
     });
     await fastify.register(swaggerUi, { routePrefix: '/docs' });

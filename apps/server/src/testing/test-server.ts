@@ -28,7 +28,12 @@ export interface TestServer {
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'mf-server-'));
   const adminKey = generateApiKey().key;
-  const config = loadConfig({ MODELFLEET_DATA_DIR: dataDir, MODELFLEET_ADMIN_KEY: adminKey, LOG_LEVEL: 'silent', ...env });
+  const config = loadConfig({
+    MODELFLEET_DATA_DIR: dataDir,
+    MODELFLEET_ADMIN_KEY: adminKey,
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
   // A migrated PGlite copied from the shared template instead of a fresh initdb per test file.
   if (config.database === 'pglite') await copyMigratedPgliteTemplate(path.join(dataDir, 'pgdata'));
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });

@@ -60,7 +60,11 @@ export const keyRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     '/v1/api-keys',
     {
       config: { access: person('admin') },
-      schema: { tags: ['keys'], summary: 'List API keys (never the secrets)', response: { 200: ApiKeyList, ...errors } },
+      schema: {
+        tags: ['keys'],
+        summary: 'List API keys (never the secrets)',
+        response: { 200: ApiKeyList, ...errors },
+      },
     },
     async () => {
       const rows = await fastify.services.db.prisma.apiKey.findMany({ orderBy: { createdAt: 'asc' } });

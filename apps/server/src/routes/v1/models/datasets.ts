@@ -10,7 +10,14 @@ import {
   type DatasetRole,
   type Preprocessing,
 } from '@modelfleet/contracts';
-import { classCounts, decodeDataset, encodeDataset, importArchive, DATASET_MAGIC, type Dataset } from '@modelfleet/datasets';
+import {
+  classCounts,
+  decodeDataset,
+  encodeDataset,
+  importArchive,
+  DATASET_MAGIC,
+  type Dataset,
+} from '@modelfleet/datasets';
 import { isModelFleetError } from '@modelfleet/errors';
 import { readBlobBytes } from '@modelfleet/storage';
 import { person } from '../../../auth/access.js';
@@ -28,7 +35,14 @@ const DatasetUploadForm = Type.Object({
   file: FilePart('a .zip or .tar.gz of class folders, or a .mfds dataset file'),
 });
 
-const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse, 422: ErrorResponse };
+const errors = {
+  400: ErrorResponse,
+  401: ErrorResponse,
+  403: ErrorResponse,
+  404: ErrorResponse,
+  413: ErrorResponse,
+  422: ErrorResponse,
+};
 
 function isDatasetFile(bytes: Uint8Array): boolean {
   return new TextDecoder().decode(bytes.subarray(0, DATASET_MAGIC.length)) === DATASET_MAGIC;
@@ -38,11 +52,15 @@ function isDatasetFile(bytes: Uint8Array): boolean {
 function checkAgainstLine(dataset: Dataset, preprocessing: Preprocessing): void {
   const expected = preprocessing.classNames;
   if (dataset.classNames.length !== expected.length || dataset.classNames.some((name, i) => name !== expected[i])) {
-    throw new DatasetClassesMismatch(`dataset has [${dataset.classNames.join(', ')}], line has [${expected.join(', ')}]`);
+    throw new DatasetClassesMismatch(
+      `dataset has [${dataset.classNames.join(', ')}], line has [${expected.join(', ')}]`,
+    );
   }
   const [height, width] = preprocessing.inputSize;
   if (dataset.height !== height || dataset.width !== width) {
-    throw new DatasetClassesMismatch(`images are ${dataset.height}x${dataset.width}, the line's input is ${height}x${width}`);
+    throw new DatasetClassesMismatch(
+      `images are ${dataset.height}x${dataset.width}, the line's input is ${height}x${width}`,
+    );
   }
 }
 
@@ -70,7 +88,12 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       const line = await findLineOrThrow(db, request.params.line);
       const preprocessing = line.preprocessing as unknown as Preprocessing;
       const isReferenced = async (sha256: string) => (await db.prisma.blob.count({ where: { sha256 } })) > 0;
-      const upload = await receiveMultipart(request, blobs, { maxTotalBytes: limits.datasetUploadBytes, maxFiles: 1 }, isReferenced);
+      const upload = await receiveMultipart(
+        request,
+        blobs,
+        { maxTotalBytes: limits.datasetUploadBytes, maxFiles: 1 },
+        isReferenced,
+      );
       let stored: { sha256: string; created: boolean } | undefined;
       let released = false;
       const letGo = async () => {

@@ -1,5 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { ErrorResponse, LineParams, PublishBody, Release, ReleaseList, ReleaseListQuery, type OptimizationPolicy } from '@modelfleet/contracts';
+import {
+  ErrorResponse,
+  LineParams,
+  PublishBody,
+  Release,
+  ReleaseList,
+  ReleaseListQuery,
+  type OptimizationPolicy,
+} from '@modelfleet/contracts';
 import { publishRelease } from '@modelfleet/releases';
 import { person } from '../../../auth/access.js';
 import { CandidateNotFound, VersionNotFound, VersionNotReady } from '../../../domain/errors.js';
@@ -31,7 +39,9 @@ export const releaseRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       }
       let chosen: string;
       if (candidateId !== undefined) {
-        const candidate = await db.prisma.candidate.findFirst({ where: { id: candidateId, version: { lineId: line.id } } });
+        const candidate = await db.prisma.candidate.findFirst({
+          where: { id: candidateId, version: { lineId: line.id } },
+        });
         if (candidate === null) throw new CandidateNotFound(candidateId, line.name);
         chosen = candidate.id;
       } else {
@@ -71,7 +81,10 @@ export const releaseRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       const { db } = fastify.services;
       const line = await findLineOrThrow(db, request.params.line);
       const rows = await db.prisma.release.findMany({
-        where: { lineId: line.id, ...(request.query.channel === undefined ? {} : { channel: { name: request.query.channel } }) },
+        where: {
+          lineId: line.id,
+          ...(request.query.channel === undefined ? {} : { channel: { name: request.query.channel } }),
+        },
         include: { channel: true, candidate: true },
         orderBy: [{ createdAt: 'desc' }, { number: 'desc' }],
         take: 200,

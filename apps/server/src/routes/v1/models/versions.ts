@@ -26,10 +26,21 @@ const VersionUploadForm = Type.Object(
     'model.json': Type.Optional(FilePart('the TF.js LayersModel topology and weights manifest')),
     archive: Type.Optional(FilePart('instead of the files: a .zip or .tar.gz holding model.json and its shards')),
   },
-  { additionalProperties: FilePart('a weight shard, the part named by its path in the weights manifest (e.g. group1-shard1of1.bin)') },
+  {
+    additionalProperties: FilePart(
+      'a weight shard, the part named by its path in the weights manifest (e.g. group1-shard1of1.bin)',
+    ),
+  },
 );
 
-const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse, 422: ErrorResponse };
+const errors = {
+  400: ErrorResponse,
+  401: ErrorResponse,
+  403: ErrorResponse,
+  404: ErrorResponse,
+  413: ErrorResponse,
+  422: ErrorResponse,
+};
 
 /**
  * The uploaded model as files: either the parts themselves (model.json + shards, each part named by its
@@ -43,7 +54,8 @@ async function uploadedFiles(
   const files = new Map<string, Uint8Array>();
   const archive = upload.files.find((file) => file.field === 'archive');
   if (archive !== undefined) {
-    if (upload.files.length !== 1) throw new UploadInvalid('send either one archive part or model.json with its shards, not both');
+    if (upload.files.length !== 1)
+      throw new UploadInvalid('send either one archive part or model.json with its shards, not both');
     const entries = await unpackArchive(await read(archive.sha256), {
       maxEntries: limits.archiveMaxEntries,
       maxExpandedBytes: limits.archiveMaxExpandedBytes,
@@ -97,11 +109,14 @@ export const versionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       const stored: { sha256: string; created: boolean }[] = [];
       let versionId: string | undefined;
       try {
-        if (upload.files.length === 0) throw new UploadInvalid('no files: send model.json and its weight shards, or an archive');
+        if (upload.files.length === 0)
+          throw new UploadInvalid('no files: send model.json and its weight shards, or an archive');
         const files = await uploadedFiles(upload, (sha256) => readBlobBytes(blobs, sha256), limits);
         readArtifact(files); // validates everything, or throws a specific MF_ERR_…
         // Keep exactly the files the model consists of, as uploaded: model.json and its shards in manifest order.
-        const manifest = JSON.parse(new TextDecoder().decode(files.get(MODEL_JSON))) as { weightsManifest: { paths: string[] }[] };
+        const manifest = JSON.parse(new TextDecoder().decode(files.get(MODEL_JSON))) as {
+          weightsManifest: { paths: string[] }[];
+        };
         const shardPaths = manifest.weightsManifest.flatMap((group) => group.paths);
         const keep = [MODEL_JSON, ...shardPaths];
         for (const name of keep) stored.push(await putAndHold(blobs, files.get(name)!, isReferenced));
@@ -127,7 +142,10 @@ export const versionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         await queue.enqueue('optimize', { versionId: version.id }, { jobId: `optimize-${version.id}` });
         await upload.discard();
         for (const blob of stored.splice(0)) await releaseBlob(blobs, blob.sha256, isReferenced);
-        request.log.info({ versionId: version.id, line: line.name, sourceBytes, sha256: sha256Hex(files.get(MODEL_JSON)!) }, 'version uploaded');
+        request.log.info(
+          { versionId: version.id, line: line.name, sourceBytes, sha256: sha256Hex(files.get(MODEL_JSON)!) },
+          'version uploaded',
+        );
         return reply.status(202).send({
           id: version.id,
           status: version.status,
@@ -196,9 +214,15 @@ export const versionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       switch (request.query.format) {
         case 'markdown':
           // Text answers for people bypass the JSON response schema (hence the cast).
-          return reply.type('text/markdown; charset=utf-8').serializer(String).send(candidateTableMarkdown(version) as never);
+          return reply
+            .type('text/markdown; charset=utf-8')
+            .serializer(String)
+            .send(candidateTableMarkdown(version) as never);
         case 'csv':
-          return reply.type('text/csv; charset=utf-8').serializer(String).send(candidateTableCsv(version) as never);
+          return reply
+            .type('text/csv; charset=utf-8')
+            .serializer(String)
+            .send(candidateTableCsv(version) as never);
         default:
           return version;
       }
