@@ -57,5 +57,6 @@ export {
 } from './payload.js';
 export { FLOAT16_MAX, encodeFloat16, float16BitsToFloat32, float32ToFloat16Bits } from './float16.js';
 export { type ManifestEntry, OWN_QUANTIZATION_DTYPES, manifestEntryOf } from './manifest.js';
-export { canonicalJson } from './canonical-json.js';
+// One canonical JSON for the project: what model.json is written with is what manifests are signed over.
+export { canonicalJson } from '@modelfleet/signing';
 export { ransDecode, ransEncode } from './rans.js';

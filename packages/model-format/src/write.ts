@@ -3,7 +3,7 @@
  * uses (one group, `group1-shard{i}of{n}.bin`, shards cut every 4 MiB regardless of tensor boundaries,
  * which tfjs-core re-joins before decoding). Output is deterministic: canonical JSON, tensors in order.
  */
-import { canonicalJson } from './canonical-json.js';
+import { canonicalJson } from '@modelfleet/signing';
 import { ModelJsonInvalid, TensorPayloadInvalid } from './errors.js';
 import { layoutOfEntry, manifestEntryOf } from './manifest.js';
 import { MODEL_JSON } from './read.js';

@@ -23,7 +23,8 @@ function serialise(value: unknown, depth: number): string {
       if (!Number.isFinite(value)) throw new CanonicalJsonInvalid(`number ${value} is not finite`);
       return JSON.stringify(value);
     case 'object': {
-      if (Array.isArray(value)) return `[${value.map((item) => serialise(item, depth + 1)).join(',')}]`;
+      // As JSON.stringify does, an undefined array slot is null (an undefined object member is dropped below).
+      if (Array.isArray(value)) return `[${value.map((item) => serialise(item ?? null, depth + 1)).join(',')}]`;
       const prototype = Object.getPrototypeOf(value) as unknown;
       if (prototype !== Object.prototype && prototype !== null) {
         throw new CanonicalJsonInvalid('only plain objects, arrays, strings, finite numbers, booleans and null');

@@ -18,6 +18,8 @@ describe('canonicalJson', () => {
     expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: undefined } })).toBe(
       '{"a":{"d":[3,{"y":2,"z":1}]},"b":1}',
     );
+    // An undefined array slot is null, as JSON.stringify writes it.
+    expect(canonicalJson([1, undefined, null])).toBe(JSON.stringify([1, undefined, null]));
   });
   it('refuses values that have no single JSON form', () => {
     expect(() => canonicalJson({ a: Number.NaN })).toThrow(
