@@ -6,6 +6,7 @@ import { createBytesServed, type BytesServed } from './bytes-served.js';
 import { createDeviceAuth, type DeviceAuth } from './device-auth.js';
 import { createLastSeen, type LastSeen } from './last-seen.js';
 import { createPollAnswers, type PollAnswers } from './poll-answers.js';
+import { createLatestReleaseTargets } from './targets.js';
 
 export interface DeviceSettings {
   pollAfterSeconds: number;
@@ -51,8 +52,7 @@ export function createDeviceServices(
   );
   return {
     auth,
-    polls: createPollAnswers(db, key, {
-      releaseTtlMs: settings.releaseCacheTtlMs,
+    polls: createPollAnswers(createLatestReleaseTargets(db, { releaseTtlMs: settings.releaseCacheTtlMs }), key, {
       pollAfterSeconds: settings.pollAfterSeconds,
       offerLifetimeSeconds: settings.offerLifetimeSeconds,
     }),

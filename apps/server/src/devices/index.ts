@@ -11,10 +11,21 @@ export { createDeviceAuth, type DeviceAuth, type DeviceAuthOptions } from './dev
 export {
   createPollAnswers,
   etagFor,
+  NO_DELTAS,
+  type DeltaRef,
+  type DeltaSource,
   type PollAnswer,
   type PollAnswers,
   type PollAnswerOptions,
+  type PollCounts,
 } from './poll-answers.js';
+export {
+  createLatestReleaseTargets,
+  toTargetRelease,
+  TARGET_RELEASE_SELECT,
+  type ReleaseTargets,
+  type TargetRelease,
+} from './targets.js';
 export { createLastSeen, type LastSeen, type LastSeenOptions } from './last-seen.js';
 export { createBytesServed, type BytesServed, type ServedBlobKind } from './bytes-served.js';
 export { createBlobAccess, type BlobAccess } from './blob-access.js';

@@ -1,11 +1,24 @@
 import { createHash } from 'node:crypto';
-import { SIGNED_KINDS, type ReleaseManifest, type UpdateAnswer, type UpdateOffer } from '@modelfleet/contracts';
-import type { Database } from '@modelfleet/db';
+import { SIGNED_KINDS, type UpdateAnswer, type UpdateOffer } from '@modelfleet/contracts';
 import { signEnvelope, type SigningKey } from '@modelfleet/signing';
+import type { DevicePrincipal } from './principal.js';
+import type { ReleaseTargets, TargetRelease } from './targets.js';
+
+/** The delta slot of an offer: a blob that turns the device's current artifact into the target. */
+export type DeltaRef = NonNullable<UpdateOffer['delta']>;
+
+/**
+ * Where offers get their deltas from. Answers from memory when it can; null when there is no delta worth
+ * offering (unknown source artifact, not clearly smaller than the full artifact, a failed computation).
+ */
+export interface DeltaSource {
+  deltaFor(fromSha256: string, target: TargetRelease): DeltaRef | null | Promise<DeltaRef | null>;
+}
+
+/** Offers no deltas: every device downloads the full artifact. */
+export const NO_DELTAS: DeltaSource = { deltaFor: () => null };
 
 export interface PollAnswerOptions {
-  /** How long the latest release of a channel is trusted; bounds staleness after a publish elsewhere. */
-  releaseTtlMs: number;
   /** Seconds a device is told to wait before its next poll. */
   pollAfterSeconds: number;
   /** Lifetime of a signed offer (a replayed answer stops working after it: freeze attacks end). */
@@ -13,7 +26,7 @@ export interface PollAnswerOptions {
   now?: () => number;
 }
 
-/** What a poll answers when the channel has a release: the ETag, the target, and the signed answer. */
+/** What a poll answers when the device has a target release: the ETag, the target, and the signed answer. */
 export interface PollAnswer {
   releaseId: string;
   targetSha256: string;
@@ -22,27 +35,26 @@ export interface PollAnswer {
   answer: UpdateAnswer;
 }
 
+export interface PollCounts {
+  /** Polls answered 200 (an offer), 304 (runs the target already) and 204 (no release). */
+  offered: number;
+  notModified: number;
+  noRelease: number;
+}
+
 export interface PollAnswers {
-  /** The answer for a device of this channel, or null when the channel has no release yet. */
-  forChannel(channelId: string): Promise<PollAnswer | null>;
-  /** Forgets cached latest releases (one channel, or all): a release was published in this process. */
+  /**
+   * The answer for this device, or null when it has no target release. `current` is the sha256 of the
+   * artifact it runs, used to find a delta; a device that runs the target gets the target's plain answer.
+   */
+  forDevice(device: DevicePrincipal, current?: string): Promise<PollAnswer | null>;
+  /** Forgets cached targets (one channel, or all): a release was published or a rollout changed here. */
   releasePublished(channelId?: string): void;
+  /** Counts the outcome of a poll (for /metrics). */
+  count(outcome: keyof PollCounts): void;
+  readonly counts: Readonly<PollCounts>;
   /** Times an offer was signed (tests and the benchmark check that polls do not sign). */
   readonly signatures: number;
-}
-
-interface LatestRelease {
-  id: string;
-  number: number;
-  artifactSha256: string;
-  manifest: ReleaseManifest;
-  signature: string;
-  keyId: string;
-}
-
-interface CachedLatest {
-  release: LatestRelease | null;
-  expiresAt: number;
 }
 
 interface CachedOffer {
@@ -55,46 +67,27 @@ export function etagFor(releaseId: string, targetSha256: string): string {
   return `"${createHash('sha256').update(`${releaseId}:${targetSha256}`).digest('base64url').slice(0, 27)}"`;
 }
 
+/** Signed offers kept at most; past it the cache starts over (a fleet has few releases and deltas in use). */
+const MAX_CACHED_OFFERS = 10_000;
+
 /**
- * The answers devices poll for, cached in two layers so that a poll costs neither a query nor a signature
- * when nothing changed: the latest release per channel (short TTL, evicted on publish in this process;
- * releases are also published by workers, so the TTL bounds how stale another process's view can be),
- * and the signed offer per release (re-signed only when less than half its lifetime remains, so every
- * answer a device gets stays valid for at least half the lifetime).
+ * The answers devices poll for. Which release a device gets is decided by `targets` (the channel's latest
+ * release, or a rollout's choice); the delta slot by `deltas`. The signed offer is cached per release and
+ * delta and re-signed only when less than half its lifetime remains, so a poll costs neither a query nor a
+ * signature when nothing changed, and every answer a device gets stays valid for at least half the lifetime.
  */
-export function createPollAnswers(db: Database, key: SigningKey, options: PollAnswerOptions): PollAnswers {
+export function createPollAnswers(
+  targets: ReleaseTargets,
+  key: SigningKey,
+  options: PollAnswerOptions,
+  deltas: DeltaSource = NO_DELTAS,
+): PollAnswers {
   const now = options.now ?? Date.now;
-  const latestByChannel = new Map<string, CachedLatest>();
-  const loading = new Map<string, Promise<LatestRelease | null>>();
   const offers = new Map<string, CachedOffer>();
+  const counts: PollCounts = { offered: 0, notModified: 0, noRelease: 0 };
   let signatures = 0;
-  /** Bumped on every eviction so a query that started before a publish cannot cache the old answer. */
-  let generation = 0;
 
-  async function loadLatest(channelId: string): Promise<LatestRelease | null> {
-    const started = generation;
-    const row = await db.prisma.release.findFirst({
-      where: { channelId },
-      orderBy: { number: 'desc' },
-      select: { id: true, number: true, artifactSha256: true, manifest: true, signature: true, keyId: true },
-    });
-    const release = row === null ? null : { ...row, manifest: row.manifest as unknown as ReleaseManifest };
-    if (started === generation) latestByChannel.set(channelId, { release, expiresAt: now() + options.releaseTtlMs });
-    return release;
-  }
-
-  function latest(channelId: string): LatestRelease | null | Promise<LatestRelease | null> {
-    const cached = latestByChannel.get(channelId);
-    if (cached !== undefined && cached.expiresAt > now()) return cached.release;
-    let pending = loading.get(channelId);
-    if (pending === undefined) {
-      pending = loadLatest(channelId).finally(() => loading.delete(channelId));
-      loading.set(channelId, pending);
-    }
-    return pending;
-  }
-
-  function sign(release: LatestRelease): CachedOffer {
+  function sign(release: TargetRelease, delta: DeltaRef | null): CachedOffer {
     const issued = now();
     const manifest = release.manifest;
     const offer: UpdateOffer = {
@@ -108,7 +101,7 @@ export function createPollAnswers(db: Database, key: SigningKey, options: PollAn
         encoding: manifest.artifact.encoding,
         url: `/v1/blobs/${release.artifactSha256}`,
       },
-      delta: null,
+      delta,
       preprocessing: manifest.preprocessing,
       pollAfterSeconds: options.pollAfterSeconds,
       issuedAt: new Date(issued).toISOString(),
@@ -130,27 +123,34 @@ export function createPollAnswers(db: Database, key: SigningKey, options: PollAn
     };
   }
 
-  function answerFor(release: LatestRelease | null): PollAnswer | null {
-    if (release === null) return null;
-    let cached = offers.get(release.id);
+  function answerFor(release: TargetRelease, delta: DeltaRef | null): PollAnswer {
+    const cacheKey = delta === null ? release.id : `${release.id}:${delta.from}:${delta.sha256}`;
+    let cached = offers.get(cacheKey);
     if (cached === undefined || cached.refreshAt <= now()) {
-      // Offers of releases no longer current are dropped; a channel has one current release.
-      if (cached === undefined && offers.size > 10_000) offers.clear();
-      cached = sign(release);
-      offers.set(release.id, cached);
+      if (cached === undefined && offers.size >= MAX_CACHED_OFFERS) offers.clear();
+      cached = sign(release, delta);
+      offers.set(cacheKey, cached);
     }
     return cached.answer;
   }
 
   return {
-    async forChannel(channelId) {
-      const release = latest(channelId);
-      return answerFor(release instanceof Promise ? await release : release);
+    async forDevice(device, current) {
+      const found = targets.targetFor(device);
+      const release = found instanceof Promise ? await found : found;
+      if (release === null) return null;
+      if (current === undefined || current === release.artifactSha256) return answerFor(release, null);
+      const foundDelta = deltas.deltaFor(current, release);
+      return answerFor(release, foundDelta instanceof Promise ? await foundDelta : foundDelta);
     },
     releasePublished(channelId) {
-      generation += 1;
-      if (channelId === undefined) latestByChannel.clear();
-      else latestByChannel.delete(channelId);
+      targets.invalidate(channelId);
+    },
+    count(outcome) {
+      counts[outcome] += 1;
+    },
+    get counts() {
+      return counts;
     },
     get signatures() {
       return signatures;

@@ -8,7 +8,7 @@ const DEVICE: RouteAccess = { kind: 'device' };
 
 /**
  * The poll. The hot path — a device that already runs the target — touches only memory: the device
- * token cache, the channel's cached latest release and its cached signed offer; no query, no signature.
+ * token cache, the cached target release (devices/targets.ts) and its cached signed offer; no query, no signature.
  */
 export const updateRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get(
@@ -35,17 +35,21 @@ export const updateRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       },
     },
     async (request, reply) => {
-      const device = request.device!;
-      const answer =
-        device.channelId === null ? null : await fastify.services.devices.polls.forChannel(device.channelId);
-      if (answer === null) return reply.status(204).send(undefined);
+      const polls = fastify.services.devices.polls;
+      const answer = await polls.forDevice(request.device!, request.query.current);
+      if (answer === null) {
+        polls.count('noRelease');
+        return reply.status(204).send(undefined);
+      }
       reply.header('etag', answer.etag).header('cache-control', 'no-cache');
       if (
         request.query.current === answer.targetSha256 ||
         ifNoneMatchMatches(request.headers['if-none-match'], answer.etag)
       ) {
+        polls.count('notModified');
         return reply.status(304).send(undefined);
       }
+      polls.count('offered');
       return reply.status(200).send(answer.answer);
     },
   );
