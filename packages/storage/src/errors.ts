@@ -23,3 +23,6 @@ export const BlobHashMismatch = defineError<[string, string]>(
 export const BlobPutAborted = defineError('MF_ERR_BLOB_PUT_ABORTED', 400, 'blob upload aborted: %s');
 
 export const BlobStoreUnavailable = defineError('MF_ERR_BLOB_STORE_UNAVAILABLE', 503, 'blob store unavailable: %s');
+
+/** The filesystem under the store is full (ENOSPC, or a quota: EDQUOT); nothing of the put is left behind. */
+export const BlobStoreFull = defineError('MF_ERR_BLOB_STORE_FULL', 507, 'blob store is out of space: %s');

@@ -5,7 +5,14 @@ import { dirname, join } from 'node:path';
 import { Readable, addAbortSignal } from 'node:stream';
 import { assertSha256, resolveRange } from './address.js';
 import type { BlobRead, BlobSource, BlobStat, BlobStore, ByteRange, PutOptions, PutResult } from './blob-store.js';
-import { BlobHashMismatch, BlobNotFound, BlobPutAborted, BlobStoreUnavailable, BlobTooLarge } from './errors.js';
+import {
+  BlobHashMismatch,
+  BlobNotFound,
+  BlobPutAborted,
+  BlobStoreFull,
+  BlobStoreUnavailable,
+  BlobTooLarge,
+} from './errors.js';
 
 export interface FsBlobStoreOptions {
   /** Directory that holds the blobs (`root/ab/cd/<sha256>`) and the temp files of puts (`root/.tmp`). */
@@ -42,8 +49,9 @@ export async function createFsBlobStore(options: FsBlobStoreOptions): Promise<Bl
     }
 
     const tempPath = join(tempDir, `${randomUUID()}${TEMP_SUFFIX}`);
-    let handle: FileHandle | undefined = await open(tempPath, 'wx', 0o644);
+    let handle: FileHandle | undefined;
     try {
+      handle = await open(tempPath, 'wx', 0o644);
       const hash = createHash('sha256');
       let size = 0;
       for await (const chunk of toReadable(source, signal)) {
@@ -206,6 +214,9 @@ function translatePutError(error: unknown, signal: AbortSignal | undefined): unk
     return BlobPutAborted.is(error) ? error : new BlobPutAborted(abortReason(signal), { cause: error });
   }
   if (error instanceof Error && error.name === 'AbortError') return new BlobPutAborted(error.message, { cause: error });
+  // A full disk is the operator's to fix, not a bug: a specific code (HTTP 507) instead of an internal error.
+  if (isErrno(error, 'ENOSPC') || isErrno(error, 'EDQUOT'))
+    return new BlobStoreFull((error as Error).message, { cause: error });
   return error;
 }
 

@@ -7,6 +7,7 @@ export {
   BlobNotFound,
   BlobPutAborted,
   BlobRangeNotSatisfiable,
+  BlobStoreFull,
   BlobStoreUnavailable,
   BlobTooLarge,
   InvalidBlobAddress,
