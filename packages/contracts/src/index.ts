@@ -7,3 +7,4 @@ export { ErrorResponse, Sha256 } from './common.js';
 export { HealthResponse, ReadinessResponse, DependencyCheck, DependencyName } from './health.js';
 export * from './models.js';
 export * from './devices.js';
+export * from './rollouts.js';
