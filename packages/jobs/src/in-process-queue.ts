@@ -76,6 +76,7 @@ export function createInProcessQueue<Catalog extends JobCatalog>(
     record.state = 'active';
     record.abort = new AbortController();
     const attempt = record.attemptsMade + 1;
+    const startedAt = performance.now();
     try {
       const result = await runAttempt(record.job, record.payload, {
         jobId: record.id,
@@ -94,6 +95,13 @@ export function createInProcessQueue<Catalog extends JobCatalog>(
       record.result = result;
       retire(record);
       events.emit('completed', { jobId: record.id, result });
+      events.emit('finished', {
+        jobId: record.id,
+        name: record.job.name,
+        outcome: 'completed',
+        durationMs: performance.now() - startedAt,
+        code: undefined,
+      });
     } catch (error) {
       record.attemptsMade = attempt;
       const aborted = record.abort.signal.aborted;
@@ -103,7 +111,15 @@ export function createInProcessQueue<Catalog extends JobCatalog>(
         record.failedReason = reason;
         retire(record);
         logger.warn({ jobId: record.id, job: record.job.name, attempt, err: error }, 'job failed');
-        events.emit('failed', { jobId: record.id, reason, code: parseFailureReason(reason).code });
+        const code = parseFailureReason(reason).code;
+        events.emit('failed', { jobId: record.id, reason, code });
+        events.emit('finished', {
+          jobId: record.id,
+          name: record.job.name,
+          outcome: 'failed',
+          durationMs: performance.now() - startedAt,
+          code,
+        });
       } else {
         const delay = backoffDelay(record.job.backoff, attempt + 1);
         logger.info(

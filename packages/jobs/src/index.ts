@@ -9,7 +9,15 @@ export {
   type JobPayload,
   type JobResult,
 } from './catalog.js';
-export type { EnqueueOptions, JobEventName, JobEvents, JobQueue, JobSnapshot, JobState } from './job-queue.js';
+export type {
+  EnqueueOptions,
+  JobEventName,
+  JobEvents,
+  JobFinished,
+  JobQueue,
+  JobSnapshot,
+  JobState,
+} from './job-queue.js';
 export { waitForJob } from './wait-for-job.js';
 export { PermanentJobError, isPermanentFailure } from './permanent-failure.js';
 export { createInProcessQueue, type InProcessQueueOptions } from './in-process-queue.js';

@@ -23,6 +23,11 @@ export class JobEventHub {
     return () => set.delete(stored);
   }
 
+  /** Whether anyone listens to an event (a driver can skip work that only a listener needs). */
+  has(event: JobEventName): boolean {
+    return (this.#listeners.get(event)?.size ?? 0) > 0;
+  }
+
   emit<Event extends JobEventName>(event: Event, payload: JobEvents[Event]): void {
     for (const listener of this.#listeners.get(event) ?? []) {
       try {

@@ -26,6 +26,23 @@ export interface JobEvents {
   completed: { jobId: string; result: unknown };
   /** Final failure only: no attempt is left or the failure is permanent. */
   failed: { jobId: string; reason: string; code: string | undefined };
+  /**
+   * For metrics: a job reached its final state, with its name and how long its last attempt ran. Emitted
+   * after `completed`/`failed`; the BullMQ driver reads the job's own timestamps (set by the worker
+   * process that ran it), and only while someone listens to this event.
+   */
+  finished: JobFinished;
+}
+
+export interface JobFinished {
+  jobId: string;
+  /** The catalog name, e.g. `optimize` (undefined if the job was removed before it could be read). */
+  name: string | undefined;
+  outcome: 'completed' | 'failed';
+  /** Milliseconds of the last attempt, from its start to its end (undefined when unknown). */
+  durationMs: number | undefined;
+  /** The failure code, for failed jobs. */
+  code: string | undefined;
 }
 
 export type JobEventName = keyof JobEvents;

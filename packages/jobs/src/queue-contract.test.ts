@@ -127,6 +127,31 @@ for (const driver of drivers) {
       ]);
     });
 
+    it('reports each finished job once, with its name, outcome and duration (for metrics)', async () => {
+      let echoId = '';
+      let refusedId = '';
+      const echoed = collect('finished', () => echoId);
+      const refused = collect('finished', () => refusedId);
+      ({ jobId: echoId } = await host.queue.enqueue('test.echo', { text: 'timed', steps: 2 }));
+      ({ jobId: refusedId } = await host.queue.enqueue('test.refused', { how: 'permanent' }));
+      await waitForJob(host.queue, echoId, { timeoutMs: 10_000 });
+      await waitForJob(host.queue, refusedId, { timeoutMs: 10_000 });
+      await expect.poll(() => echoed.length + refused.length).toBe(2);
+      expect(echoed).toEqual([
+        { jobId: echoId, name: 'test.echo', outcome: 'completed', durationMs: expect.any(Number), code: undefined },
+      ]);
+      expect(refused).toEqual([
+        {
+          jobId: refusedId,
+          name: 'test.refused',
+          outcome: 'failed',
+          durationMs: expect.any(Number),
+          code: 'MF_ERR_TEST_UNUSABLE',
+        },
+      ]);
+      expect(echoed[0]?.durationMs).toBeGreaterThanOrEqual(0);
+    });
+
     it.each(['permanent', '4xx'] as const)('fails a %s failure without retrying', async (how) => {
       const { jobId } = await host.queue.enqueue('test.refused', { how });
       const job = await waitForJob(host.queue, jobId, { timeoutMs: 10_000 });

@@ -67,10 +67,29 @@ export async function createBullMqQueue<Catalog extends JobCatalog>(
       const progress = asJobProgress(data);
       if (progress !== undefined) events.emit('progress', { jobId, progress });
     });
-    queueEvents.on('completed', ({ jobId, returnvalue }) => events.emit('completed', { jobId, result: returnvalue }));
-    queueEvents.on('failed', ({ jobId, failedReason }) =>
-      events.emit('failed', { jobId, reason: failedReason, code: parseFailureReason(failedReason).code }),
-    );
+    // For metrics: the job's name and its last attempt's start and end as the worker process recorded them
+    // (processedOn/finishedOn), one read per finished job and only while someone listens.
+    const emitFinished = (jobId: string, outcome: 'completed' | 'failed', code: string | undefined) => {
+      if (!events.has('finished')) return;
+      void queue.getJob(jobId).then(
+        (job) => {
+          const { processedOn, finishedOn } = job ?? {};
+          const durationMs =
+            processedOn !== undefined && finishedOn !== undefined ? Math.max(0, finishedOn - processedOn) : undefined;
+          events.emit('finished', { jobId, name: job?.name, outcome, durationMs, code });
+        },
+        (error: unknown) => logger.warn({ err: error, jobId }, 'could not read a finished job for metrics'),
+      );
+    };
+    queueEvents.on('completed', ({ jobId, returnvalue }) => {
+      events.emit('completed', { jobId, result: returnvalue });
+      emitFinished(jobId, 'completed', undefined);
+    });
+    queueEvents.on('failed', ({ jobId, failedReason }) => {
+      const code = parseFailureReason(failedReason).code;
+      events.emit('failed', { jobId, reason: failedReason, code });
+      emitFinished(jobId, 'failed', code);
+    });
     await withinDeadline(
       Promise.all([queue.waitUntilReady(), queueEvents.waitUntilReady()]),
       connectTimeoutMs,
