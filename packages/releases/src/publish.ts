@@ -12,6 +12,8 @@ export interface PublishInput {
   candidateId: string;
   /** Set when the release republishes an earlier one (rollback): same artifact, higher number. */
   republishedFromId?: string;
+  /** Staged for a rollout: polls offer it only to the rollout's devices until the rollout completes. */
+  staged?: boolean;
 }
 
 const MAX_ATTEMPTS = 8;
@@ -67,6 +69,7 @@ export async function publishRelease(
           signature: signature.signature,
           keyId: signature.keyId,
           republishedFromId: input.republishedFromId ?? null,
+          staged: input.staged ?? false,
           createdAt: now,
         },
       });
