@@ -85,3 +85,26 @@ export function createDemoDatasets(spec: DemoDatasetSpec = demoDatasetSpec): Dem
   const calibration = sampleStratified(train, spec.calibration.count, spec.calibration.seed);
   return { train, test, calibration };
 }
+
+/**
+ * The validation split carved out of a spec's training set (stratified, seeded): the base's
+ * checkpoint, early stopping and any learning-rate decision look at it and never at the test
+ * set, which is measured once, for the chosen checkpoint. The 80/20 train/test split and the
+ * calibration sample (drawn from the whole training set) stay as they are.
+ */
+export interface ValidationSplitSpec {
+  /** Fraction of the training set kept for fitting; the rest is the validation set. */
+  fitFraction: number;
+  seed: number;
+}
+
+/** 1,360 training images -> 1,155 to fit on, 205 to validate on (41 per class). */
+export const demoValidationSplit: ValidationSplitSpec = { fitFraction: 0.85, seed: 2028 };
+
+export function splitValidation(
+  train: Dataset,
+  split: ValidationSplitSpec = demoValidationSplit,
+): { fit: Dataset; validation: Dataset } {
+  const { train: fit, test: validation } = splitDataset(train, split.fitFraction, split.seed);
+  return { fit, validation };
+}

@@ -1,12 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { DemoDatasetSpec } from './dataset-spec.js';
+import type { DemoDatasetSpec, ValidationSplitSpec } from './dataset-spec.js';
 
-/** The committed demo models: the base and its two successors (for delta work). */
+/**
+ * The committed demo models: the base and its successors (the update pairs of delta work): head-only
+ * retrain, top-2-blocks + head fine-tune, full fine-tune, full fine-tune at a low rate, and a
+ * retrain from scratch with another seed.
+ */
 export const DEMO_MODEL_NAMES = [
   'mobilenet-v1-025-64',
   'mobilenet-v1-025-64-head',
+  'mobilenet-v1-025-64-top2',
   'mobilenet-v1-025-64-finetune',
+  'mobilenet-v1-025-64-finetune-lowlr',
+  'mobilenet-v1-025-64-scratch',
 ] as const;
 export type DemoModelName = (typeof DEMO_MODEL_NAMES)[number];
 
@@ -17,8 +24,12 @@ export interface DemoModelRecord {
   description: string;
   files: Record<string, { bytes: number; sha256: string }>;
   parameters: number;
-  /** Top-1 accuracy (0..1) on the test / train set of `demoDatasetSpec` and on the shifted test set, measured after training (inference mode, wasm). */
-  accuracy: { test: number; train: number; shiftedTest: number };
+  /**
+   * Top-1 accuracy (0..1), inference mode on wasm, measured after training: on `demoDatasetSpec`'s
+   * validation split (carved from its training set, see `demoValidationSplit`), test set (measured
+   * once, for the chosen checkpoint) and whole training set, and on the shifted test set.
+   */
+  accuracy: { validation?: number; test: number; train: number; shiftedTest: number };
   training: Record<string, unknown>;
 }
 
@@ -28,6 +39,8 @@ export interface DemoManifest {
   preprocessing: { scale: number; offset: number };
   /** The data the accuracies are measured on (train and test); the successors also report shiftedTest. */
   dataset: DemoDatasetSpec;
+  /** The validation split of `dataset`'s training set that checkpoint selection looks at. */
+  validationSplit?: ValidationSplitSpec;
   /** The harder distribution the base was first trained on. */
   pretrainDataset?: DemoDatasetSpec;
   shiftedDataset: DemoDatasetSpec;

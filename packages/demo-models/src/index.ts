@@ -29,6 +29,9 @@ export {
   pretrainDatasetSpec,
   shiftedDatasetSpec,
   createDemoDatasets,
+  type ValidationSplitSpec,
+  demoValidationSplit,
+  splitValidation,
 } from './dataset-spec.js';
 export { buildMobileNetV1, type MobileNetV1Options, FEATURE_LAYER, HEAD_LAYER } from './mobilenet.js';
 export { createTrainingRuntime, type Tf } from './runtime.js';
@@ -38,3 +41,4 @@ export { measureAccuracy } from './training/evaluate.js';
 export { trainEpochs, cosineSchedule, type TrainOptions, type EpochReport } from './training/train-loop.js';
 export { retrainHead, computeFeatures, type HeadTrainingOptions } from './training/head.js';
 export { augmentDihedral } from './training/augment.js';
+export { fineTuneTop, type PartialTrainingOptions } from './training/partial.js';
