@@ -4,6 +4,12 @@
  * `CandidateVariant`: { id, label, needsCalibration, transform(floatArtifact, { ranges? }) }.
  */
 import type { ActivationRanges, ModelArtifact } from '@modelfleet/model-format';
+import {
+  type DeltaFriendlyVariantId,
+  type ReuseTolerance,
+  quantizePerChannelInt8Reusing,
+  quantizeUint8Reusing,
+} from './delta-friendly.js';
 import { QuantizeRangesMissing, QuantizeUnknownVariant } from './errors.js';
 import { quantizeFullInt8 } from './full-int8.js';
 import {
@@ -101,4 +107,33 @@ export function candidateById(id: string): CandidateVariant {
   if (prune !== null && Number(prune[1]) <= 95 && String(Number(prune[1])) === prune[1])
     return pruneRansVariant(Number(prune[1]) / 100);
   throw new QuantizeUnknownVariant(id);
+}
+
+/**
+ * A delta-friendly candidate: `theta1+reuse` or `int8-per-channel+reuse`, quantizing the new float
+ * model with the parameters of `previous` (the line's released artifact) wherever they still fit.
+ */
+export function deltaFriendlyVariant(
+  id: DeltaFriendlyVariantId,
+  previous: ModelArtifact,
+  tolerance: ReuseTolerance = {},
+): CandidateVariant {
+  switch (id) {
+    case 'theta1+reuse':
+      return {
+        id,
+        label: "uint8 per-tensor weights reusing the previous release's ranges, float compute",
+        needsCalibration: false,
+        transform: (a) => quantizeUint8Reusing(a, previous, tolerance),
+      };
+    case 'int8-per-channel+reuse':
+      return {
+        id,
+        label: "int8 per-channel weights reusing the previous release's scales, float compute",
+        needsCalibration: false,
+        transform: (a) => quantizePerChannelInt8Reusing(a, previous, tolerance),
+      };
+    default:
+      throw new QuantizeUnknownVariant(String(id));
+  }
 }

@@ -11,6 +11,9 @@
  *   clusterWeights(a, { entries: 16 | 256 })       k-means palette per kernel
  *   pruneAndEntropyCode(a, { sparsity })           magnitude pruning + int8 + rANS
  *   candidateSet / candidateById / pruneRansVariant   registry: id -> transform, needsCalibration, label
+ *   quantizeUint8Reusing(a, previous, tol?)        delta-friendly theta1: the previous release's {scale,min} where they fit
+ *   quantizePerChannelInt8Reusing(a, previous, tol?)  delta-friendly per-channel int8: previous scales per channel
+ *   deltaFriendlyVariant(id, previous, tol?)       'theta1+reuse' | 'int8-per-channel+reuse' as a candidate
  *   planWeights(a) / decisionsOf(a)                the per-tensor decisions
  * opts.skip: tensor names a quantizer must leave byte-for-byte alone.
  */
@@ -34,7 +37,25 @@ export {
   quantizeFullInt8,
   quantizeFullInt8IntegerIo,
 } from './full-int8.js';
-export { type CandidateVariant, candidateById, candidateSet, pruneRansVariant } from './candidates.js';
+export {
+  type CandidateVariant,
+  candidateById,
+  candidateSet,
+  deltaFriendlyVariant,
+  pruneRansVariant,
+} from './candidates.js';
+export {
+  DEFAULT_REUSE_TOLERANCE,
+  DELTA_FRIENDLY_VARIANT_IDS,
+  type DeltaFriendlyOptions,
+  type DeltaFriendlyVariantId,
+  type DeltaReuseSummary,
+  type ReuseTolerance,
+  deltaReuseOf,
+  quantizeOnAffineGrid,
+  quantizePerChannelInt8Reusing,
+  quantizeUint8Reusing,
+} from './delta-friendly.js';
 export { type PerChannelInt8, quantizeSymmetricPerChannel } from './per-channel-int8.js';
 export { type AffineUint8, quantizeAffineUint8 } from './affine-uint8.js';
 export { type Palette, kmeans1d } from './kmeans.js';

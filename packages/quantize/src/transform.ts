@@ -24,6 +24,7 @@ const VARIANT_FIELDS = [
   'activationQuantization',
   'inputQuantization',
   'outputQuantization',
+  'deltaReuse',
 ];
 
 export function transformWeights(
