@@ -1,0 +1,291 @@
+/**
+ * encodeDelta: old bundle + new bundle -> an 'mfdelta/1' delta (layout in container.ts and
+ * docs/delta-format.md). Per tensor of the new artifact, the smallest of: a reference to an identical
+ * old tensor; a difference against the old tensor of the same name, shape and encoding, the transform
+ * chosen per segment by compressed size; the compressed tensor itself.
+ */
+import {
+  MODEL_JSON,
+  type TensorRecord,
+  packBundle,
+  readArtifact,
+  sha256Hex,
+  unpackBundle,
+} from '@modelfleet/model-format';
+import { ByteWriter } from './bytes.js';
+import { type EncodedPlane, brotli, encodePlane, planeCost } from './codec.js';
+import { writeContainer } from './container.js';
+import { DeltaInputUnsupported } from './errors.js';
+import { manifestGroups, tensorOffsets } from './layout.js';
+import { type SegmentLayout, segmentsOf } from './segments.js';
+import { diffBytes } from './text-diff.js';
+import { ELEMENT_WIDTH, TRANSFORM, type TransformParams, residualOf, shuffle, transformAllowed } from './transforms.js';
+
+export const OP = { ref: 0, whole: 1, diff: 2 } as const;
+export const JSON_MODE = { whole: 0, diff: 1 } as const;
+
+export interface EncodeOptions {
+  /** Brotli quality of the planes written (default 11). */
+  readonly quality?: number;
+  /** Brotli quality used to compare candidate transforms (default 9; 11 is slower and rarely differs). */
+  readonly selectionQuality?: number;
+}
+
+export type TensorChoice = 'referenced' | 'diffed' | 'raw';
+
+export interface TensorStat {
+  readonly name: string;
+  readonly choice: TensorChoice;
+  /** transform name per segment ('none' | 'xor' | 'sub' | 'affine' | 'channel'), empty when referenced */
+  readonly transforms: readonly string[];
+  readonly rawBytes: number;
+  /** bytes this tensor adds to the data section */
+  readonly deltaBytes: number;
+}
+
+export interface DeltaStats {
+  readonly perTensor: readonly TensorStat[];
+  readonly referenced: number;
+  readonly diffed: number;
+  readonly raw: number;
+  /** data bytes spent on model.json, and how it was sent */
+  readonly modelJsonBytes: number;
+  readonly modelJsonMode: 'whole' | 'diff';
+  readonly programBytes: number;
+  readonly dataBytes: number;
+  readonly totalBytes: number;
+  readonly newBundleBytes: number;
+}
+
+export interface EncodedDelta {
+  readonly bytes: Uint8Array;
+  readonly fromSha256: string;
+  readonly toSha256: string;
+  readonly stats: DeltaStats;
+}
+
+const TRANSFORM_NAMES = ['none', 'xor', 'sub', 'affine', 'channel'];
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Same name, shape, dtype and encoding kind (quantization parameters may differ), same byte layout. */
+function comparable(next: TensorRecord, old: TensorRecord): boolean {
+  if (next.dtype !== old.dtype || next.encoding.kind !== old.encoding.kind) return false;
+  if (next.shape.length !== old.shape.length || next.shape.some((d, i) => d !== old.shape[i])) return false;
+  if (next.bytes.length !== old.bytes.length) return false;
+  const a = next.encoding;
+  const b = old.encoding;
+  if (a.kind === 'affine' && b.kind === 'affine' && a.bits !== b.bits) return false;
+  if ('axis' in a && 'axis' in b && a.axis !== b.axis) return false;
+  if (a.kind === 'palette' && b.kind === 'palette' && a.bits !== b.bits) return false;
+  return true;
+}
+
+interface SegmentChoice {
+  readonly layout: SegmentLayout;
+  readonly params: TransformParams;
+  readonly shuffled: boolean;
+  readonly planes: EncodedPlane[];
+}
+
+function candidateParams(
+  layout: SegmentLayout,
+  index: number,
+  next: TensorRecord,
+  old: TensorRecord | undefined,
+): TransformParams[] {
+  const out: TransformParams[] = [{ transform: TRANSFORM.none }];
+  if (old === undefined) return out;
+  out.push({ transform: TRANSFORM.xor }, { transform: TRANSFORM.sub });
+  const a = next.encoding;
+  const b = old.encoding;
+  if (a.kind === 'affine' && b.kind === 'affine' && transformAllowed(layout.kind, TRANSFORM.affine))
+    out.push({ transform: TRANSFORM.affine, oldScale: b.scale, oldMin: b.min, newScale: a.scale, newMin: a.min });
+  if (a.kind === 'int8-per-channel' && b.kind === 'int8-per-channel' && index === 1)
+    out.push({
+      transform: TRANSFORM.channel,
+      oldScales: Float32Array.from(b.scales),
+      newScales: Float32Array.from(a.scales),
+    });
+  return out;
+}
+
+function chooseSegment(
+  layout: SegmentLayout,
+  index: number,
+  offset: number,
+  next: TensorRecord,
+  old: TensorRecord | undefined,
+  options: Required<EncodeOptions>,
+): SegmentChoice {
+  const width = ELEMENT_WIDTH[layout.kind]!;
+  const bytes = next.bytes.subarray(offset, offset + layout.length);
+  const base = old?.bytes.subarray(offset, offset + layout.length);
+  let best: { params: TransformParams; planes: Uint8Array[]; cost: number } | undefined;
+  for (const params of candidateParams(layout, index, next, old)) {
+    const residual = residualOf(layout.kind, params, bytes, base ?? bytes);
+    const planes = shuffle(residual, width);
+    const cost = planes.reduce((sum, p) => sum + planeCost(p, options.selectionQuality), 0);
+    if (best === undefined || cost < best.cost) best = { params, planes, cost };
+  }
+  return {
+    layout,
+    params: best!.params,
+    shuffled: width > 1,
+    planes: best!.planes.map((p) => encodePlane(p, options.quality)),
+  };
+}
+
+function writePlane(program: ByteWriter, data: Uint8Array[], plane: EncodedPlane): number {
+  program.u8(plane.codec);
+  program.varint(plane.stored.length);
+  data.push(plane.stored);
+  return plane.stored.length;
+}
+
+function writeSegment(program: ByteWriter, data: Uint8Array[], choice: SegmentChoice): number {
+  program.u8(choice.layout.kind);
+  program.varint(choice.layout.length);
+  program.u8(choice.params.transform);
+  if (choice.params.transform === TRANSFORM.affine) {
+    program.f64(choice.params.oldScale);
+    program.f64(choice.params.oldMin);
+    program.f64(choice.params.newScale);
+    program.f64(choice.params.newMin);
+  }
+  program.u8(choice.shuffled ? 1 : 0);
+  return choice.planes.reduce((sum, plane) => sum + writePlane(program, data, plane), 0);
+}
+
+export function encodeDelta(oldBundle: Uint8Array, newBundle: Uint8Array, options: EncodeOptions = {}): EncodedDelta {
+  const settings: Required<EncodeOptions> = { quality: 11, selectionQuality: 9, ...options };
+  const oldFiles = unpackBundle(oldBundle);
+  const newFiles = unpackBundle(newBundle);
+  if (!equalBytes(packBundle(newFiles), newBundle))
+    throw new DeltaInputUnsupported('the new bundle is not in the canonical layout packBundle writes');
+  const oldArtifact = readArtifact(oldFiles);
+  const newArtifact = readArtifact(newFiles);
+  const oldJson = oldFiles.get(MODEL_JSON)!;
+  const newJson = newFiles.get(MODEL_JSON)!;
+
+  const oldByName = new Map(oldArtifact.tensors.map((t) => [t.name, t]));
+  const oldOffsets = tensorOffsets(
+    oldBundle,
+    oldJson,
+    new Map(oldArtifact.tensors.map((t) => [t.name, t.bytes.length])),
+  );
+  const oldByContent = new Map<string, number>();
+  for (const t of oldArtifact.tensors) {
+    const at = oldOffsets.get(t.name);
+    const key = sha256Hex(t.bytes);
+    if (at !== undefined && !oldByContent.has(key)) oldByContent.set(key, at);
+  }
+  const newByName = new Map(newArtifact.tensors.map((t) => [t.name, t]));
+
+  const program = new ByteWriter();
+  const data: Uint8Array[] = [];
+
+  // model.json: whole (brotli) or a copy/add difference against the old one, whichever is smaller
+  const jsonWhole = encodePlane(newJson, settings.quality);
+  const jsonDiff = encodePlane(diffBytes(oldJson, newJson), settings.quality);
+  const jsonMode = jsonDiff.stored.length < jsonWhole.stored.length ? JSON_MODE.diff : JSON_MODE.whole;
+  const jsonPlane = jsonMode === JSON_MODE.diff ? jsonDiff : jsonWhole;
+  program.u8(jsonMode);
+  program.varint(newJson.length);
+  program.varint(jsonPlane.rawLength);
+  const modelJsonBytes = writePlane(program, data, jsonPlane);
+
+  const perTensor: TensorStat[] = [];
+  let expectedOld = 0;
+  const groups = manifestGroups(newJson);
+  program.varint(groups.length);
+  for (const group of groups) {
+    program.varint(group.paths.length);
+    for (const path of group.paths) {
+      const encoded = new TextEncoder().encode(path);
+      program.varint(encoded.length);
+      program.bytes(encoded);
+      program.varint(newFiles.get(path)!.length);
+    }
+    program.varint(group.weights.length);
+    for (const name of group.weights) {
+      const t = newByName.get(name)!;
+      program.varint(t.bytes.length);
+      const sameName = oldByName.get(name);
+      const identicalAt =
+        sameName !== undefined && equalBytes(sameName.bytes, t.bytes) && oldOffsets.has(name)
+          ? oldOffsets.get(name)
+          : oldByContent.get(sha256Hex(t.bytes));
+      if (identicalAt !== undefined) {
+        program.u8(OP.ref);
+        program.svarint(identicalAt - expectedOld);
+        expectedOld = identicalAt + t.bytes.length;
+        perTensor.push({ name, choice: 'referenced', transforms: [], rawBytes: t.bytes.length, deltaBytes: 0 });
+        continue;
+      }
+      const oldAt = sameName !== undefined && comparable(t, sameName) ? oldOffsets.get(name) : undefined;
+      const base = oldAt === undefined ? undefined : sameName;
+      const layouts = segmentsOf(t);
+      let offset = 0;
+      const choices = layouts.map((layout, index) => {
+        const choice = chooseSegment(layout, index, offset, t, base, settings);
+        offset += layout.length;
+        return choice;
+      });
+      const diffed = oldAt !== undefined && choices.some((c) => c.params.transform !== TRANSFORM.none);
+      if (diffed) {
+        program.u8(OP.diff);
+        program.svarint(oldAt - expectedOld);
+        expectedOld = oldAt + t.bytes.length;
+      } else program.u8(OP.whole);
+      program.varint(choices.length);
+      const spent = choices.reduce((sum, c) => sum + writeSegment(program, data, c), 0);
+      perTensor.push({
+        name,
+        choice: diffed ? 'diffed' : 'raw',
+        transforms: choices.map((c) => TRANSFORM_NAMES[c.params.transform]!),
+        rawBytes: t.bytes.length,
+        deltaBytes: spent,
+      });
+    }
+  }
+
+  const programRaw = program.finish();
+  const programStored = brotli(programRaw, settings.quality);
+  const dataBytes = data.reduce((sum, d) => sum + d.length, 0);
+  const joined = new Uint8Array(dataBytes);
+  let at = 0;
+  for (const d of data) {
+    joined.set(d, at);
+    at += d.length;
+  }
+  const fromSha256 = sha256Hex(oldBundle);
+  const toSha256 = sha256Hex(newBundle);
+  const bytes = writeContainer(
+    { fromSha256, toSha256, fromSize: oldBundle.length, toSize: newBundle.length, programRawBytes: programRaw.length },
+    programStored,
+    joined,
+  );
+  const count = (choice: TensorChoice) => perTensor.filter((s) => s.choice === choice).length;
+  return {
+    bytes,
+    fromSha256,
+    toSha256,
+    stats: {
+      perTensor,
+      referenced: count('referenced'),
+      diffed: count('diffed'),
+      raw: count('raw'),
+      modelJsonBytes,
+      modelJsonMode: jsonMode === JSON_MODE.diff ? 'diff' : 'whole',
+      programBytes: programStored.length,
+      dataBytes,
+      totalBytes: bytes.length,
+      newBundleBytes: newBundle.length,
+    },
+  };
+}
