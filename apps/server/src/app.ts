@@ -4,11 +4,14 @@ import multipart from '@fastify/multipart';
 import { authPlugin } from './auth/plugin.js';
 import { errorHandler } from './plugins/error-handler.js';
 import { openApi } from './plugins/openapi.js';
+import { requestLimits } from './plugins/limits.js';
+import { securityHeaders } from './plugins/security-headers.js';
 import { healthRoutes } from './routes/health.js';
 import { keyRoutes } from './routes/v1/keys.js';
 import { modelRoutes } from './routes/v1/models/index.js';
 import { deviceRoutes, publishEviction } from './routes/v1/devices/index.js';
 import { blobRoutes } from './routes/v1/blobs/index.js';
+import { operatorView } from './dashboard/plugin.js';
 import type { AppServices } from './services.js';
 
 declare module 'fastify' {
@@ -30,6 +33,8 @@ export interface AppOptions {
 export const app = fp(
   async (fastify: FastifyInstance, options: AppOptions) => {
     await fastify.register(errorHandler);
+    await fastify.register(securityHeaders);
+    await fastify.register(requestLimits, { limits: options.services.limits.requests });
     await fastify.register(openApi, { version: options.version });
     await fastify.register(multipart, {
       // Per-route limits are enforced while streaming (see domain/uploads.ts); these bound the parser.
@@ -45,6 +50,7 @@ export const app = fp(
     await fastify.register(modelRoutes, { prefix: '/v1/models' });
     await fastify.register(deviceRoutes);
     await fastify.register(blobRoutes);
+    await fastify.register(operatorView);
   },
   { name: 'modelfleet-app' },
 );

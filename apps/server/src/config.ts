@@ -29,6 +29,20 @@ export const ConfigSchema = Type.Object({
   ARCHIVE_MAX_ENTRIES: Type.Integer({ minimum: 1, default: 50_000 }),
   /** Bytes an uploaded archive may expand to. */
   ARCHIVE_MAX_EXPANDED_BYTES: Type.Integer({ minimum: 1024, default: 1024 * 1024 * 1024 }),
+  /** Largest JSON body a device route accepts (reports are a few hundred bytes), in bytes. */
+  DEVICE_BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 16 * 1024 }),
+  /** Deepest nesting of arrays and objects accepted in a JSON request body. */
+  JSON_MAX_DEPTH: Type.Integer({ minimum: 4, maximum: 1000, default: 32 }),
+  /** Whole-request deadline (headers and body, uploads included); Node checks it every 30 s. 0: none. */
+  REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 600_000 }),
+  /** Time a client has to send the request headers (slow-loris). */
+  HEADERS_TIMEOUT_MS: Type.Integer({ minimum: 1_000, default: 30_000 }),
+  /** A connection with no bytes moving either way for this long is closed. 0: never. */
+  CONNECTION_IDLE_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 120_000 }),
+  /** Requests one device token may make per minute, per server process. 0: unlimited. */
+  RATE_LIMIT_DEVICE_PER_MINUTE: Type.Integer({ minimum: 0, default: 600 }),
+  /** Refused credentials (401) one client address may cause per minute, per process, before it gets 429. 0: unlimited. */
+  RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: Type.Integer({ minimum: 0, default: 300 }),
   /** PKCS#8 PEM of the ed25519 release-signing key (production); else a key kept in the data folder. */
   MODELFLEET_SIGNING_KEY: Type.Optional(Type.String({ minLength: 1 })),
   /** An API key to register as admin at start-up; else the embedded default makes one and prints it once. */
@@ -47,6 +61,10 @@ export const ConfigSchema = Type.Object({
   DEVICE_RELEASE_CACHE_TTL_MS: Type.Integer({ minimum: 0, default: 2_000 }),
   /** How often devices' last-seen times are written (batched). */
   DEVICE_LAST_SEEN_FLUSH_MS: Type.Integer({ minimum: 100, default: 5_000 }),
+  /** A delta is offered only when at most this share of the full artifact (else the device gets the full file). */
+  MODELFLEET_DELTA_MAX_RATIO: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.8 }),
+  /** How long a poll waits for a delta being computed before it answers with the full artifact only. */
+  MODELFLEET_DELTA_WAIT_MS: Type.Integer({ minimum: 0, default: 10_000 }),
 });
 
 export type RawConfig = Static<typeof ConfigSchema>;
@@ -72,7 +90,19 @@ export interface ServerConfig {
   queue: 'in-process' | 'bullmq';
 }
 
+/** Bounds on every request (see plugins/limits.ts and auth/plugin.ts). */
+export interface RequestLimits {
+  deviceBodyBytes: number;
+  jsonMaxDepth: number;
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
+  connectionIdleTimeoutMs: number;
+  devicePerMinute: number;
+  authFailuresPerMinute: number;
+}
+
 export interface UploadLimits {
+  requests: RequestLimits;
   modelUploadBytes: number;
   modelUploadMaxFiles: number;
   datasetUploadBytes: number;
@@ -98,13 +128,22 @@ const INTEGER_KEYS = new Set([
   'DATASET_UPLOAD_MAX_BYTES',
   'ARCHIVE_MAX_ENTRIES',
   'ARCHIVE_MAX_EXPANDED_BYTES',
+  'DEVICE_BODY_LIMIT_BYTES',
+  'JSON_MAX_DEPTH',
+  'REQUEST_TIMEOUT_MS',
+  'HEADERS_TIMEOUT_MS',
+  'CONNECTION_IDLE_TIMEOUT_MS',
+  'RATE_LIMIT_DEVICE_PER_MINUTE',
+  'RATE_LIMIT_AUTH_FAILURES_PER_MINUTE',
   'DEVICE_POLL_AFTER_SECONDS',
   'DEVICE_OFFER_LIFETIME_SECONDS',
   'DEVICE_AUTH_CACHE_TTL_MS',
   'DEVICE_AUTH_SWEEP_MS',
   'DEVICE_RELEASE_CACHE_TTL_MS',
   'DEVICE_LAST_SEEN_FLUSH_MS',
+  'MODELFLEET_DELTA_WAIT_MS',
 ]);
+const NUMBER_KEYS = new Set(['MODELFLEET_DELTA_MAX_RATIO']);
 
 /** Parses the environment into a config, or throws a ConfigError that names every bad variable. */
 /**
@@ -116,7 +155,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = env.INIT_
   for (const key of Object.keys(ConfigSchema.properties)) {
     const value = env[key];
     if (value === undefined || value === '') continue;
-    raw[key] = INTEGER_KEYS.has(key) && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+    raw[key] =
+      (INTEGER_KEYS.has(key) && /^-?\d+$/.test(value.trim())) ||
+      (NUMBER_KEYS.has(key) && /^-?(\d+\.?\d*|\.\d+)$/.test(value.trim()))
+        ? Number(value)
+        : value;
   }
   const withDefaults = Value.Default(ConfigSchema, raw);
   const problemByKey = new Map<string, string>();
@@ -151,6 +194,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = env.INIT_
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
     limits: {
+      requests: {
+        deviceBodyBytes: config.DEVICE_BODY_LIMIT_BYTES,
+        jsonMaxDepth: config.JSON_MAX_DEPTH,
+        requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
+        headersTimeoutMs: config.HEADERS_TIMEOUT_MS,
+        connectionIdleTimeoutMs: config.CONNECTION_IDLE_TIMEOUT_MS,
+        devicePerMinute: config.RATE_LIMIT_DEVICE_PER_MINUTE,
+        authFailuresPerMinute: config.RATE_LIMIT_AUTH_FAILURES_PER_MINUTE,
+      },
       modelUploadBytes: config.MODEL_UPLOAD_MAX_BYTES,
       modelUploadMaxFiles: config.MODEL_UPLOAD_MAX_FILES,
       datasetUploadBytes: config.DATASET_UPLOAD_MAX_BYTES,
@@ -164,6 +216,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = env.INIT_
       authSweepMs: config.DEVICE_AUTH_SWEEP_MS,
       releaseCacheTtlMs: config.DEVICE_RELEASE_CACHE_TTL_MS,
       lastSeenFlushMs: config.DEVICE_LAST_SEEN_FLUSH_MS,
+      deltaMaxRatio: config.MODELFLEET_DELTA_MAX_RATIO,
+      deltaWaitMs: config.MODELFLEET_DELTA_WAIT_MS,
     },
     signingKeyPem: config.MODELFLEET_SIGNING_KEY,
     adminKey: config.MODELFLEET_ADMIN_KEY,

@@ -8,3 +8,4 @@ export const CredentialInvalid = defineError(
 );
 export const ScopeMissing = defineError('MF_ERR_SCOPE_MISSING', 403, 'this route needs the %s scope');
 export const WrongCredentialKind = defineError('MF_ERR_WRONG_CREDENTIAL_KIND', 403, 'this route is for %s, not %s');
+export const RateLimited = defineError('MF_ERR_RATE_LIMITED', 429, 'too many requests: %s; retry after %s s');

@@ -1,7 +1,9 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { hashApiKey, isWellFormedApiKey, scopesGrant, type ApiKeyScope } from './api-keys.js';
-import { CredentialInvalid, CredentialMissing, ScopeMissing, WrongCredentialKind } from './errors.js';
+import { CredentialInvalid, CredentialMissing, RateLimited, ScopeMissing, WrongCredentialKind } from './errors.js';
+import type { RouteAccess } from './access.js';
+import { createRateLimiter } from './rate-limit.js';
 import { isWellFormedFleetToken } from '../devices/tokens.js';
 import type { DevicePrincipal } from '../devices/principal.js';
 
@@ -12,10 +14,21 @@ export interface PersonPrincipal {
   scopes: ApiKeyScope[];
 }
 
+/** One registered route and who may call it. */
+export interface RouteAccessEntry {
+  method: string;
+  url: string;
+  access: RouteAccess | undefined;
+}
+
 declare module 'fastify' {
   interface FastifyRequest {
     person: PersonPrincipal | null;
     device: DevicePrincipal | null;
+  }
+  interface FastifyInstance {
+    /** Every route registered after the auth plugin with its access (the authorisation matrix test walks it). */
+    routeAccess: readonly RouteAccessEntry[];
   }
 }
 
@@ -35,8 +48,23 @@ export const authPlugin = fp(
   async (fastify: FastifyInstance) => {
     fastify.decorateRequest('person', null);
     fastify.decorateRequest('device', null);
+    const routeAccess: RouteAccessEntry[] = [];
+    fastify.decorate('routeAccess', routeAccess);
+
+    // Per process, in memory (see rate-limit.ts). A minute's window: a device polls about once a minute.
+    const limits = fastify.services.limits.requests;
+    const perDevice = createRateLimiter({ limit: limits.devicePerMinute, windowMs: 60_000 });
+    const failuresPerAddress = createRateLimiter({ limit: limits.authFailuresPerMinute, windowMs: 60_000 });
+    const tooMany = (what: string, limiter: ReturnType<typeof createRateLimiter>, reply: FastifyReply) => {
+      const seconds = String(Math.max(1, Math.ceil(limiter.retryAfterMs() / 1000)));
+      reply.header('retry-after', seconds);
+      return new RateLimited(what, seconds);
+    };
 
     fastify.addHook('onRoute', (route) => {
+      for (const method of [route.method].flat()) {
+        routeAccess.push({ method: String(method), url: route.url, access: route.config?.access });
+      }
       // Routes the framework's own plugins add (OpenAPI UI and JSON) are public documentation.
       if (route.config?.access === undefined && !route.url.startsWith('/docs')) {
         throw new Error(`route ${String(route.method)} ${route.url} declares no config.access`);
@@ -52,8 +80,21 @@ export const authPlugin = fp(
       }
     });
 
-    fastify.addHook('onRequest', async (request) => {
+    // Every refused credential counts against the client's address: a guessed token or key costs a
+    // database query when it misses the caches, so guessing is throttled before it reaches the database.
+    fastify.addHook('onResponse', async (request, reply) => {
+      if (reply.statusCode === 401) failuresPerAddress.hit(request.ip);
+    });
+
+    fastify.addHook('onRequest', async (request, reply) => {
       const access = request.routeOptions.config.access;
+      const presentsCredential = request.headers.authorization !== undefined;
+      if (
+        (access?.kind === 'person' || access?.kind === 'device' || presentsCredential) &&
+        failuresPerAddress.blocked(request.ip)
+      ) {
+        throw tooMany('refused credentials from this address', failuresPerAddress, reply);
+      }
       if (access === undefined || access.kind === 'public') return;
       const token = bearerToken(request);
       if (access.kind === 'person') {
@@ -75,6 +116,7 @@ export const authPlugin = fp(
       // Cached (see devices/device-auth.ts): a device that polled a moment ago costs no query.
       const device = await fastify.services.devices.auth.authenticate(token);
       if (device === null) throw new CredentialInvalid();
+      if (!perDevice.hit(device.id)) throw tooMany('requests from this device', perDevice, reply);
       request.device = device;
       fastify.services.devices.lastSeen.seen(device.id);
     });
