@@ -182,12 +182,13 @@ function rebuild(oldBundle: Uint8Array, program: ByteReader, planes: Planes, max
     }
     const groupData = new Uint8Array(groupLength);
     let at = 0;
-    const tensorCount = program.varint();
-    for (let i = 0; i < tensorCount; i++) {
+    // an operation builds one tensor, or copies a run of tensors unchanged from the old bundle
+    const opCount = program.varint();
+    for (let i = 0; i < opCount; i++) {
       const length = program.varint();
-      if (length > groupLength - at) throw new DeltaCorrupt(`tensor ${i} of group ${g} overruns its shards`);
+      if (length > groupLength - at) throw new DeltaCorrupt(`operation ${i} of group ${g} overruns its shards`);
       const op = program.u8();
-      const name = `tensor ${i} of group ${g}`;
+      const name = `operation ${i} of group ${g}`;
       if (op === OP.ref || op === OP.diff) {
         const from = expectedOld + program.svarint();
         if (from < 0 || from + length > oldBundle.length) throw new DeltaCorrupt(`${name} refers outside the base`);

@@ -211,22 +211,40 @@ export function encodeDelta(oldBundle: Uint8Array, newBundle: Uint8Array, option
       program.bytes(encoded);
       program.varint(newFiles.get(path)!.length);
     }
-    program.varint(group.weights.length);
+    // Operations of the group: a run of referenced tensors that are also consecutive in the old
+    // bundle becomes one copy (a head-only retrain copies the whole backbone in one operation).
+    const ops = new ByteWriter();
+    let opCount = 0;
+    let pendingCopy: { from: number; length: number } | undefined;
+    const flushCopy = () => {
+      if (pendingCopy === undefined) return;
+      ops.varint(pendingCopy.length);
+      ops.u8(OP.ref);
+      ops.svarint(pendingCopy.from - expectedOld);
+      expectedOld = pendingCopy.from + pendingCopy.length;
+      opCount++;
+      pendingCopy = undefined;
+    };
     for (const name of group.weights) {
       const t = newByName.get(name)!;
-      program.varint(t.bytes.length);
       const sameName = oldByName.get(name);
       const identicalAt =
         sameName !== undefined && equalBytes(sameName.bytes, t.bytes) && oldOffsets.has(name)
           ? oldOffsets.get(name)
           : oldByContent.get(sha256Hex(t.bytes));
       if (identicalAt !== undefined) {
-        program.u8(OP.ref);
-        program.svarint(identicalAt - expectedOld);
-        expectedOld = identicalAt + t.bytes.length;
+        if (pendingCopy !== undefined && pendingCopy.from + pendingCopy.length === identicalAt)
+          pendingCopy.length += t.bytes.length;
+        else {
+          flushCopy();
+          pendingCopy = { from: identicalAt, length: t.bytes.length };
+        }
         perTensor.push({ name, choice: 'referenced', transforms: [], rawBytes: t.bytes.length, deltaBytes: 0 });
         continue;
       }
+      flushCopy();
+      opCount++;
+      ops.varint(t.bytes.length);
       const oldAt = sameName !== undefined && comparable(t, sameName) ? oldOffsets.get(name) : undefined;
       const base = oldAt === undefined ? undefined : sameName;
       const layouts = segmentsOf(t);
@@ -238,12 +256,12 @@ export function encodeDelta(oldBundle: Uint8Array, newBundle: Uint8Array, option
       });
       const diffed = oldAt !== undefined && choices.some((c) => c.params.transform !== TRANSFORM.none);
       if (diffed) {
-        program.u8(OP.diff);
-        program.svarint(oldAt - expectedOld);
+        ops.u8(OP.diff);
+        ops.svarint(oldAt - expectedOld);
         expectedOld = oldAt + t.bytes.length;
-      } else program.u8(OP.whole);
-      program.varint(choices.length);
-      const spent = choices.reduce((sum, c) => sum + writeSegment(program, data, c), 0);
+      } else ops.u8(OP.whole);
+      ops.varint(choices.length);
+      const spent = choices.reduce((sum, c) => sum + writeSegment(ops, data, c), 0);
       perTensor.push({
         name,
         choice: diffed ? 'diffed' : 'raw',
@@ -252,6 +270,9 @@ export function encodeDelta(oldBundle: Uint8Array, newBundle: Uint8Array, option
         deltaBytes: spent,
       });
     }
+    flushCopy();
+    program.varint(opCount);
+    program.bytes(ops.finish());
   }
 
   const programRaw = program.finish();
