@@ -91,7 +91,6 @@ function measureTool(tool: Tool, oldBundle: Uint8Array, newBundle: Uint8Array): 
   for (const f of [patch, out]) fs.rmSync(f, { force: true });
   let encodeMs: number;
   let applyMs: number;
-  let bytes: number;
   switch (tool) {
     case 'ours': {
       const [delta, e] = timed(() => encodeDelta(oldBundle, newBundle));
@@ -122,7 +121,7 @@ function measureTool(tool: Tool, oldBundle: Uint8Array, newBundle: Uint8Array): 
       [, applyMs] = timed(() => run('xdelta3', ['-f', '-d', '-s', oldFile, patch, out]));
       break;
   }
-  bytes = fs.statSync(patch).size;
+  const bytes = fs.statSync(patch).size;
   if (!fs.readFileSync(out).equals(Buffer.from(newBundle))) throw new Error(`${tool}: round trip failed`);
   return { bytes, encodeMs, applyMs };
 }
