@@ -14,4 +14,11 @@ export interface Services extends PipelineServices {
   blobs: BlobStore;
   signingKey: SigningKey;
   logger: Logger;
+  /** Largest delta offered, as a share of the full artifact (MODELFLEET_DELTA_MAX_RATIO); default 0.8. */
+  deltaMaxRatio?: number;
+  /**
+   * Called by jobs after they publish a release (the optimize job's auto-publish); the host queues the delta
+   * precompute with `enqueuePrecomputeDeltas`. Absent: nothing is queued (polls still compute on demand).
+   */
+  releasePublished?: (releaseId: string) => Promise<void>;
 }

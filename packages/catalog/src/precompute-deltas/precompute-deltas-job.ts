@@ -1,0 +1,55 @@
+import {
+  createDeltaCache,
+  createPooledDeltaCodec,
+  DEFAULT_MAX_DELTA_RATIO,
+  precomputeDeltas,
+  type PrecomputeResult,
+} from '@modelfleet/distribution';
+import { defineJob, type JobContext } from '@modelfleet/jobs';
+import { Type } from 'typebox';
+import type { Services } from '../services.js';
+
+export const PrecomputeDeltasPayload = Type.Object(
+  { releaseId: Type.String({ format: 'uuid', description: 'the release devices will move to' }) },
+  { additionalProperties: false },
+);
+
+export type PrecomputeDeltasResult = PrecomputeResult;
+
+/**
+ * After a publish: the deltas to the new release from every artifact the channel's devices run, encoded in
+ * a cpu thread and stored (blob + artifact_deltas row), so the fleet's polls find them ready. A pair another
+ * process computed already is read, not recomputed; an unknown release fails without retry.
+ */
+export const precomputeDeltasJob = defineJob({
+  name: 'precompute-deltas',
+  payload: PrecomputeDeltasPayload,
+  attempts: 3,
+  backoff: { type: 'exponential', delayMs: 2000 },
+  async process(
+    payload,
+    context: JobContext<Pick<Services, 'db' | 'blobs' | 'logger' | 'deltaMaxRatio'>>,
+  ): Promise<PrecomputeDeltasResult> {
+    const { db, blobs } = context.services;
+    const cache = createDeltaCache({
+      db,
+      blobs,
+      codec: createPooledDeltaCodec(context.cpu),
+      maxRatio: context.services.deltaMaxRatio ?? DEFAULT_MAX_DELTA_RATIO,
+      logger: context.log,
+    });
+    const result = await precomputeDeltas(db, cache, payload.releaseId, (done, total) =>
+      context.progress('encoding', (done / total) * 100),
+    );
+    context.log.info(
+      {
+        target: result.target,
+        sources: result.pairs.length,
+        offered: result.pairs.filter((pair) => pair.delta !== null).length,
+        computed: cache.stats.computed,
+      },
+      'deltas precomputed',
+    );
+    return result;
+  },
+});
