@@ -37,9 +37,17 @@ export const VARIANTS = [
   'palette256',
   'prune20-rans',
 ] as const;
+/**
+ * Delta-friendly twins of theta1 and int8-per-channel: the new version quantized on the grids of the
+ * channel's latest release (quantize's `deltaFriendlyVariant`), so weights that barely moved keep their
+ * integers and the delta to the fleet shrinks. Built only when the channel has a release; with
+ * `deltaFriendly.enabled` (the default) the optimize job adds the twin of every listed base variant.
+ */
+export const DELTA_FRIENDLY_VARIANTS = ['theta1+reuse', 'int8-per-channel+reuse'] as const;
 /** A variant of the candidate set, or magnitude pruning + rANS at another sparsity (`prune{N}-rans`, N % ≤ 95). */
 export const VariantName = Type.Union([
   Type.Enum(VARIANTS),
+  Type.Enum(DELTA_FRIENDLY_VARIANTS),
   Type.String({ pattern: '^prune([0-9]|[1-8][0-9]|9[0-5])-rans$' }),
 ]);
 export type VariantName = Static<typeof VariantName>;
@@ -47,12 +55,26 @@ export type VariantName = Static<typeof VariantName>;
 /** What the optimize job tries, how it scores, what it refuses and whether it publishes by itself. */
 export const OptimizationPolicy = Type.Object({
   variants: Type.Array(VariantName, { minItems: 1, uniqueItems: true, default: [...VARIANTS] }),
-  /** Weights of the objective's terms: L = ws*S/S0 + wt*T/T0 - wa*A/A0 - (ws + wt - wa). */
+  /**
+   * Weights of the objective's terms: L = ws*S/S0 + wt*T/T0 - wa*A/A0 - (ws + wt - wa), plus
+   * wf*(F/W0 - 1) when `fleetWire` is set, F = the candidate's fleet wire bytes, W0 = theta0's full wire size.
+   */
   weights: Type.Object(
     {
       size: Type.Number({ minimum: 0, default: 1 }),
       latency: Type.Number({ minimum: 0, default: 1 }),
       accuracy: Type.Number({ minimum: 0, default: 1 }),
+      fleetWire: Type.Optional(
+        Type.Number({
+          minimum: 0,
+          description:
+            "Weight of the fleet's wire bytes in L (default 0: the study's L). A candidate's fleet wire bytes F is, " +
+            "over the devices of the policy's channel (each distinct installed artifact weighted by its device count; " +
+            "with no device, the channel's latest release), the delta size from that artifact to the candidate's " +
+            'bundle, capped at the full wire size. L gains wf * (F / W0 - 1), W0 = the full wire size of theta0, so ' +
+            'a candidate the fleet reaches by a small delta scores lower.',
+        }),
+      ),
     },
     { default: { size: 1, latency: 1, accuracy: 1 } },
   ),
@@ -62,6 +84,39 @@ export const OptimizationPolicy = Type.Object({
       maxAccuracyDropPoints: Type.Number({ minimum: 0, maximum: 100, default: 1 }),
     },
     { default: { maxAccuracyDropPoints: 1 } },
+  ),
+  /**
+   * Delta-friendly quantization (absent: enabled with the defaults below): when the channel has a
+   * release, theta1 and int8-per-channel also get a `+reuse` twin quantized on that release's grids.
+   */
+  deltaFriendly: Type.Optional(
+    Type.Object(
+      {
+        enabled: Type.Boolean({ default: true }),
+        clipFraction: Type.Number({
+          minimum: 0,
+          maximum: 0.5,
+          default: 0.02,
+          description: "a new value may lie outside the previous grid's range by this fraction of its width (clipped)",
+        }),
+        maxErrorRatio: Type.Number({
+          minimum: 1,
+          maximum: 100,
+          default: 10,
+          description: 'reuse a grid only when its largest error is at most this multiple of a fresh quantization',
+        }),
+        keepWithinSteps: Type.Number({
+          minimum: 0,
+          maximum: 2,
+          default: 1.5,
+          description: 'keep the previous integer of a weight when the new value is within this many grid steps of it',
+        }),
+      },
+      {
+        description:
+          "Delta-friendly quantization's tolerances; the candidates must still meet the accuracy constraint.",
+      },
+    ),
   ),
   autoPublish: Type.Boolean({ default: true }),
   channel: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,31}$', default: 'stable' }),

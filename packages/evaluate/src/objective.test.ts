@@ -37,6 +37,32 @@ describe('objectiveL', () => {
     expect(objectiveL(worse, theta0, { accuracy: 2 })).toBeCloseTo(1, 12);
   });
 
+  it('adds wF (F/W0 - 1) for the fleet wire bytes only when its weight is set', () => {
+    const base = { ...theta0, wireBytes: 3000, fleetWireBytes: 3000 };
+    const reuse = { ...table.theta4, wireBytes: 1500, fleetWireBytes: 300 };
+    const study = objectiveL(reuse, base);
+    // default weight 0: exactly the study's L, whatever F is
+    expect(objectiveL(reuse, base, { fleetWire: 0 })).toBe(study);
+    expect(objectiveL({ ...reuse, fleetWireBytes: 1 }, base)).toBe(study);
+    // F/W0 = 0.1: the term is 0.5 * (0.1 - 1) = -0.45
+    expect(objectiveL(reuse, base, { fleetWire: 0.5 })).toBeCloseTo(study - 0.45, 12);
+    // without F, every device downloads the full file: F = W = 1500
+    expect(objectiveL({ ...reuse, fleetWireBytes: undefined }, base, { fleetWire: 1 })).toBeCloseTo(study - 0.5, 12);
+    // theta0 downloaded in full scores 0 whatever the weight
+    expect(objectiveL(base, base, { fleetWire: 3 })).toBe(0);
+  });
+
+  it('needs W0 and F once the fleet wire weight is set', () => {
+    const reuse = { ...table.theta4, wireBytes: 1500, fleetWireBytes: 300 };
+    expect(() => objectiveL(reuse, theta0, { fleetWire: 1 })).toThrow(
+      expect.objectContaining({ code: 'MF_ERR_EVAL_INVALID_ARGUMENT' }),
+    );
+    expect(() => objectiveL(table.theta4, { ...theta0, wireBytes: 3000 }, { fleetWire: 1 })).toThrow(/fleetWireBytes/);
+    expect(() => objectiveL(reuse, { ...theta0, wireBytes: 3000 }, { fleetWire: Number.NaN })).toThrow(
+      /fleetWire weight/,
+    );
+  });
+
   it('refuses a zero or non-finite baseline', () => {
     expect(() => objectiveL(table.theta2, { ...theta0, latencyMs: 0 })).toThrow(
       expect.objectContaining({ code: 'MF_ERR_EVAL_INVALID_ARGUMENT' }),

@@ -89,6 +89,29 @@ describe('selectCandidate', () => {
     );
   });
 
+  it('with a fleet wire weight, prefers the candidate the fleet reaches by a small delta; 0 keeps the study choice', () => {
+    // plain and reuse: same accuracy, reuse a bit larger and slower, but its delta to the fleet is a fifth
+    const candidates = [
+      { variant: 'theta0', accuracy: 0.9, latencyMs: 10, fileBytes: 1000, wireBytes: 900, fleetWireBytes: 900 },
+      { variant: 'plain', accuracy: 0.9, latencyMs: 10, fileBytes: 250, wireBytes: 220, fleetWireBytes: 100 },
+      { variant: 'reuse', accuracy: 0.9, latencyMs: 10.1, fileBytes: 252, wireBytes: 222, fleetWireBytes: 20 },
+    ];
+    const study = selectCandidate(candidates);
+    expect(study.chosen).toBe('plain');
+    expect(study.weights).toEqual({ size: 1, latency: 1, accuracy: 1, fleetWire: 0 });
+    const weighted = selectCandidate(candidates, { weights: { fleetWire: 1 } });
+    expect(weighted.chosen).toBe('reuse');
+    expect(weighted.weights.fleetWire).toBe(1);
+    // L(plain) - L(reuse) = 0.002 + 0.01 (study terms) against (100 - 20) / 900 of fleet wire
+    const L = (variant: string) => weighted.verdicts.find((verdict) => verdict.variant === variant)!.L;
+    expect(L('plain') - L('reuse')).toBeCloseTo(80 / 900 - 0.002 - 0.01, 12);
+    // the accuracy constraint still applies: a reuse candidate that loses two points is excluded
+    const worse = candidates.map((c) => (c.variant === 'reuse' ? { ...c, accuracy: 0.88 } : c));
+    const constrained = selectCandidate(worse, { weights: { fleetWire: 10 } });
+    expect(constrained.chosen).toBe('plain');
+    expect(constrained.verdicts.find((verdict) => verdict.variant === 'reuse')!.eligible).toBe(false);
+  });
+
   it('needs the baseline among the candidates', () => {
     expect(() => selectCandidate(study.slice(1))).toThrow(expect.objectContaining({ code: 'MF_ERR_EVAL_NO_BASELINE' }));
   });

@@ -88,7 +88,7 @@ export function selectCandidate(
   const baselineName = options.baseline ?? 'theta0';
   const baseline = candidates.find((candidate) => candidate.variant === baselineName);
   if (baseline === undefined) throw new EvalNoBaseline(baselineName);
-  const weights = { size: 1, latency: 1, accuracy: 1, ...options.weights };
+  const weights = { size: 1, latency: 1, accuracy: 1, fleetWire: 0, ...options.weights };
   const constraints = { maxAccuracyDrop: 0.01, ...options.constraints };
   const tieTolerance = options.tieTolerance ?? 1e-9;
   const verdicts = candidates.map((candidate): CandidateVerdict => {
