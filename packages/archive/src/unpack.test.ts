@@ -2,7 +2,13 @@ import { gzipSync } from 'node:zlib';
 import { zipSync } from 'fflate';
 import tar from 'tar-stream';
 import { describe, expect, it } from 'vitest';
-import { isHiddenPath, safeSegments, unpackArchive } from './index.js';
+import {
+  DEFAULT_MAX_EXPANSION_RATIO,
+  EXPANSION_FLOOR_BYTES,
+  isHiddenPath,
+  safeSegments,
+  unpackArchive,
+} from './index.js';
 
 const text = (value: string) => new TextEncoder().encode(value);
 const acceptAll = { maxEntries: 100, maxExpandedBytes: 1 << 20, accept: () => true };
@@ -92,4 +98,45 @@ describe('unpackArchive', () => {
       expect.objectContaining({ code: 'MF_ERR_ARCHIVE_INVALID' }),
     );
   });
+
+  // Found by unpack-fuzz.test.ts: a tar file entry named "\0/A" (tar names end at NUL) named nothing and
+  // came back as a file with the empty path, i.e. the target folder itself.
+  it('refuses a file entry whose name names nothing below the root, in either format', async () => {
+    const code = expect.objectContaining({ code: 'MF_ERR_ARCHIVE_UNSAFE_PATH' });
+    await expect(unpackArchive(await tarGz([{ name: '\0/A', body: 'x' }]), acceptAll)).rejects.toThrow(code);
+    await expect(unpackArchive(await tarGz([{ name: './', body: 'x' }]), acceptAll)).rejects.toThrow(code);
+    await expect(unpackArchive(zipSync({ '.': text('x') }), acceptAll)).rejects.toThrow(code);
+    // A folder entry "./" (tar writes one first) is still fine.
+    const entries = await unpackArchive(
+      await tarGz([
+        { name: './', type: 'directory' },
+        { name: './a.txt', body: 'x' },
+      ]),
+      acceptAll,
+    );
+    expect(entries.map((entry) => entry.path)).toEqual(['a.txt']);
+  });
+
+  // Found by unpack-fuzz.test.ts: fflate's errors carry numeric codes, and the check for our own errors
+  // called .startsWith on them — a TypeError escaped instead of MF_ERR_ARCHIVE_INVALID.
+  it('refuses a bare zip signature with MF_ERR_ARCHIVE_INVALID, not a TypeError', async () => {
+    await expect(unpackArchive(new Uint8Array([0x50, 0x4b, 0x03, 0x04]), acceptAll)).rejects.toThrow(
+      expect.objectContaining({ code: 'MF_ERR_ARCHIVE_INVALID' }),
+    );
+  });
+
+  it('bounds the expansion ratio past a floor: a small archive may not claim far more than its size', async () => {
+    const roomy = { ...acceptAll, maxExpandedBytes: 1 << 30 };
+    const zeros = new Uint8Array(EXPANSION_FLOOR_BYTES + 1024); // ~16 MiB of zeros: a few KiB compressed
+    const tarBomb = await tarGz([{ name: 'bomb', body: '\0'.repeat(zeros.length) }]);
+    expect(zeros.length / tarBomb.length).toBeGreaterThan(DEFAULT_MAX_EXPANSION_RATIO);
+    const zipBomb = zipSync({ bomb: zeros });
+    const tooLarge = expect.objectContaining({ code: 'MF_ERR_ARCHIVE_TOO_LARGE' });
+    await expect(unpackArchive(zipBomb, roomy)).rejects.toThrow(tooLarge);
+    await expect(unpackArchive(tarBomb, roomy)).rejects.toThrow(tooLarge);
+    // The same bytes pass when the caller allows that ratio, and below the floor the ratio is not checked.
+    const entries = await unpackArchive(zipBomb, { ...roomy, maxExpansionRatio: 1e6 });
+    expect(entries[0]!.bytes.length).toBe(zeros.length);
+    expect(await unpackArchive(zipSync({ small: new Uint8Array(1 << 20) }), roomy)).toHaveLength(1);
+  }, 60_000);
 });
