@@ -47,6 +47,9 @@ function send(reply: FastifyReply, request: FastifyRequest, error: ModelFleetErr
     requestId: request.id,
   };
   if (error.details !== undefined) body.details = error.details;
+  // Refused before the body was read to the end (an upload stopped early: full disk, too large): the rest of
+  // the body is never read, so the connection cannot carry another request; close it rather than hang the next.
+  if (!request.raw.complete) void reply.header('connection', 'close');
   return reply.status(error.statusCode).type('application/json').send(body);
 }
 
