@@ -9,9 +9,15 @@ import {
   packFloat32,
 } from '@modelfleet/model-format';
 import { describe, expect, it } from 'vitest';
+import { quantizeOnAffineGrid } from './delta-friendly.js';
 import { deltaFriendlyVariant } from './candidates.js';
 import { foldBatchNormalization } from './fold-batch-norm.js';
-import { deltaReuseOf, quantizePerChannelInt8Reusing, quantizeUint8Reusing } from './delta-friendly.js';
+import {
+  type DeltaFriendlyOptions,
+  deltaReuseOf,
+  quantizePerChannelInt8Reusing,
+  quantizeUint8Reusing,
+} from './delta-friendly.js';
 import { quantizeDynamicRangeUint8, quantizePerChannelInt8 } from './quantizers.js';
 import { seededRandom, syntheticMobileNet } from './testing/synthetic-artifact.js';
 import { decisionsOf } from './transform.js';
@@ -71,12 +77,16 @@ describe('delta-friendly quantization', () => {
     kernels,
   );
 
-  for (const [name, plain, reusing] of [
+  /** Plain rounding on the reused grid, nothing clipped, grids at most twice as coarse as fresh ones. */
+  const strict = { clipFraction: 0, maxErrorRatio: 2, keepWithinSteps: 0 };
+  for (const [name, plain, reusingWith] of [
     ['theta1+reuse', quantizeDynamicRangeUint8, quantizeUint8Reusing],
     ['int8-per-channel+reuse', quantizePerChannelInt8, quantizePerChannelInt8Reusing],
   ] as const) {
     describe(name, () => {
       const previous = plain(base);
+      const reusing = (a: ModelArtifact, p: ModelArtifact, options: DeltaFriendlyOptions = {}) =>
+        reusingWith(a, p, { ...strict, ...options });
 
       it('identical float input gives byte-identical quantized tensors, every range reused', () => {
         const out = reusing(base, previous);
@@ -105,8 +115,8 @@ describe('delta-friendly quantization', () => {
           const d = decision(out, t.name);
           if (d.action !== 'quantized') continue;
           expect(d.reason).toMatch(/reused/);
-          // every value within half a step of the previous grid (no clipping needed here)
-          expect(t.encoding).toEqual(tensor(previous, t.name).encoding);
+          // every value within half a step of the grid (the previous one; per channel possibly rescaled)
+          if (t.encoding.kind === 'affine') expect(t.encoding).toEqual(tensor(previous, t.name).encoding);
           const source = decodeTensor(tensor(folded, t.name));
           const step = (i: number) =>
             t.encoding.kind === 'affine'
@@ -181,7 +191,9 @@ describe('delta-friendly quantization', () => {
       // one value just above the range by 1 % of its width
       const over = (by: number) => editTensors(base, (v, i) => (i === 0 ? hi + by * width : v), [target]);
       const source = decodeTensor(tensor(over(0.01), target));
-      expect(decision(quantizeUint8Reusing(over(0.01), previous, unfolded), target).reason).toMatch(/refreshed/);
+      expect(decision(quantizeUint8Reusing(over(0.01), previous, { ...unfolded, ...strict }), target).reason).toMatch(
+        /refreshed/,
+      );
       const clipped = quantizeUint8Reusing(over(0.01), previous, {
         ...unfolded,
         clipFraction: 0.02,
@@ -207,9 +219,12 @@ describe('delta-friendly quantization', () => {
       const previous = quantizePerChannelInt8(base);
       const target = 'conv_pw_1/kernel';
       const c = tensor(previous, target).shape.at(-1)!;
-      // channel 5 grows by 50 %
-      const grown = editTensors(base, (v, i) => (i % c === 5 ? v * 1.5 : v), [target]);
-      const out = quantizePerChannelInt8Reusing(grown, previous);
+      // the largest weight of channel 5 grows tenfold: no grid keeping its integers spans it
+      const raw = decodeTensor(tensor(base, target));
+      let top = 5;
+      for (let i = 5; i < raw.length; i += c) if (Math.abs(raw[i]!) > Math.abs(raw[top]!)) top = i;
+      const grown = editTensors(base, (v, i) => (i === top ? v * 10 : v), [target]);
+      const out = quantizePerChannelInt8Reusing(grown, previous, strict);
       expect(decision(out, target).reason).toMatch(new RegExp(`reused for ${c - 1} of ${c} channels, 1 refreshed`));
       const enc = tensor(out, target).encoding;
       const oldEnc = tensor(previous, target).encoding;
@@ -217,30 +232,68 @@ describe('delta-friendly quantization', () => {
       if (enc.kind !== 'int8-per-channel' || oldEnc.kind !== 'int8-per-channel' || freshEnc.kind !== 'int8-per-channel')
         throw new Error('expected int8-per-channel');
       enc.scales.forEach((s, k) => expect(s).toBe(k === 5 ? freshEnc.scales[k] : oldEnc.scales[k]));
-      // channel 7 shrinks to 10 %: the previous grid is 10x coarser than a fresh one
-      const shrunk = editTensors(base, (v, i) => (i % c === 7 ? v * 0.1 : v), [target]);
-      expect(decision(quantizePerChannelInt8Reusing(shrunk, previous), target).reason).toMatch(
+      // channel 7 gets other, ten times smaller weights (channel 6's, scaled): the previous grid is far
+      // coarser than a fresh one, and no rescaled grid keeps its integers
+      const shrunk = editTensors(base, (v, i) => (i % c === 7 ? raw[i - 1]! * 0.1 : v), [target]);
+      expect(decision(quantizePerChannelInt8Reusing(shrunk, previous, strict), target).reason).toMatch(
         /1 error above 2 x fresh/,
-      );
-      expect(decision(quantizePerChannelInt8Reusing(shrunk, previous, { maxErrorRatio: 50 }), target).reason).toMatch(
-        /reused for all/,
       );
     });
 
-    it('per-channel reused values decode within half the previous step', () => {
+    it('per-channel: a channel rescaled as a whole (a changed batch-norm factor) keeps every integer on a rescaled grid', () => {
       const previous = quantizePerChannelInt8(base, { foldBatchNorm: false });
-      const tunedValues = editTensors(base, (v) => v * 0.999);
-      const out = quantizePerChannelInt8Reusing(tunedValues, previous, { foldBatchNorm: false });
-      for (const name of quantizedNames(out)) {
-        const t = tensor(out, name);
-        const oldEnc = tensor(previous, name).encoding;
-        if (t.encoding.kind !== 'int8-per-channel' || oldEnc.kind !== 'int8-per-channel') continue;
-        expect(t.encoding.scales).toEqual(oldEnc.scales);
-        const c = t.encoding.scales.length;
-        const source = decodeTensor(tensor(tunedValues, name));
-        decodeTensor(t).forEach((v, i) =>
-          expect(Math.abs(v - source[i]!)).toBeLessThanOrEqual(oldEnc.scales[i % c]! / 2 + ulpSlack(v) + 1e-12),
-        );
+      const target = 'conv_pw_1/kernel';
+      const c = tensor(previous, target).shape.at(-1)!;
+      const factor = (k: number) => 1 + 0.01 * (k % 7) - 0.03; // -3 % .. +3 %, channel by channel
+      const rescaled = editTensors(base, (v, i) => v * factor(i % c), [target]);
+      const keep = { ...strict, keepWithinSteps: 1, foldBatchNorm: false };
+      const out = quantizePerChannelInt8Reusing(rescaled, previous, keep);
+      const t = tensor(out, target);
+      const oldEnc = tensor(previous, target).encoding;
+      if (t.encoding.kind !== 'int8-per-channel' || oldEnc.kind !== 'int8-per-channel') throw new Error('int8');
+      expect(t.bytes.subarray(c * 4)).toEqual(tensor(previous, target).bytes.subarray(c * 4));
+      expect(decision(out, target).reason).toMatch(/reused for all 32 channels \(\d+ rescaled.*100 % of integers kept/);
+      const source = decodeTensor(tensor(rescaled, target));
+      const scales = t.encoding.scales;
+      scales.forEach((s, k) => expect(s / oldEnc.scales[k]!).toBeCloseTo(factor(k), 2));
+      // within one step (keepWithinSteps 1: the rescaled grid is a least-squares fit, not exact)
+      decodeTensor(t).forEach((v, i) =>
+        expect(Math.abs(v - source[i]!)).toBeLessThanOrEqual(scales[i % c]! + ulpSlack(v) + 1e-12),
+      );
+      // the unchanged channel (factor 1) keeps the previous scale exactly
+      expect(scales[3]).toBe(oldEnc.scales[3]);
+    });
+
+    it('keepWithinSteps keeps the previous integer of every weight within that many steps, and no other', () => {
+      const unfolded = { foldBatchNorm: false };
+      const previous = quantizeDynamicRangeUint8(base, unfolded);
+      const target = 'conv_pw_1/kernel';
+      const old = tensor(previous, target);
+      if (old.encoding.kind !== 'affine') throw new Error('affine');
+      const { scale, min } = old.encoding;
+      const drift = seededRandom(5);
+      // every weight moves by up to 1.5 steps either way
+      const moved = editTensors(base, (v) => v + (drift() * 2 - 1) * 1.5 * scale, [target]);
+      const source = decodeTensor(tensor(moved, target));
+      for (const keep of [0, 1, 2]) {
+        const out = quantizeUint8Reusing(moved, previous, { ...unfolded, clipFraction: 0.05, keepWithinSteps: keep });
+        const t = tensor(out, target);
+        expect(t.encoding).toEqual(old.encoding);
+        let kept = 0;
+        t.bytes.forEach((q, i) => {
+          const previousValue = old.bytes[i]! * scale + min;
+          const within = Math.abs(previousValue - source[i]!) <= keep * scale;
+          if (keep > 0 && within) expect(q).toBe(old.bytes[i]);
+          if (q === old.bytes[i]) kept++;
+          else expect(q).toBe(quantizeOnAffineGrid(source.subarray(i, i + 1), scale, min)[0]);
+          // error bound: the larger of half a step and the keep distance, plus what clipping adds
+          const overshoot = Math.max(0, min - source[i]!, source[i]! - (min + 255 * scale));
+          expect(Math.abs(q * scale + min - source[i]!)).toBeLessThanOrEqual(
+            Math.max(0.5, keep) * scale + overshoot + 1e-9,
+          );
+        });
+        if (keep === 2) expect(kept / t.bytes.length).toBeGreaterThan(0.95);
+        if (keep === 0) expect(kept / t.bytes.length).toBeLessThan(0.5);
       }
     });
 
