@@ -44,6 +44,27 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
+/**
+ * Deepest nesting of arrays/objects accepted in model.json: the signing package's canonical JSON (which
+ * writes model.json and bundles) stops at 64, and JSON.stringify overflows the stack a few thousand
+ * levels down, while JSON.parse (iterative in V8) reads any depth. Refusing here keeps an artifact that
+ * reads from failing later (optimize job, bundle, logs). Keras topologies nest about a dozen levels.
+ */
+export const MAX_MODEL_JSON_DEPTH = 64;
+
+/** True when `value` nests deeper than `maxDepth` (`{}` is depth 1). Iterative, so any depth is measured safely. */
+function nestedDeeperThan(value: unknown, maxDepth: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (depth > maxDepth) return true;
+    for (const child of Array.isArray(item) ? item : Object.values(item as object)) {
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}
+
 function parseModelJson(bytes: Uint8Array, limits: ArtifactLimits): Record<string, unknown> {
   if (bytes.length > limits.maxModelJsonBytes)
     throw new ArtifactTooLarge(`model.json is ${bytes.length} bytes (limit ${limits.maxModelJsonBytes})`);
@@ -54,6 +75,8 @@ function parseModelJson(bytes: Uint8Array, limits: ArtifactLimits): Record<strin
     throw new ModelJsonInvalid('not UTF-8 JSON', { cause: error });
   }
   if (!isRecord(parsed)) throw new ModelJsonInvalid('not a JSON object');
+  if (nestedDeeperThan(parsed, MAX_MODEL_JSON_DEPTH))
+    throw new ModelJsonInvalid(`nested deeper than ${MAX_MODEL_JSON_DEPTH} levels`);
   return parsed;
 }
 
