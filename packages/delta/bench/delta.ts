@@ -12,7 +12,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
-import { type ModelArtifact, encodeBundle, readArtifact, sha256Hex } from '@modelfleet/model-format';
+import {
+  createDemoDatasets,
+  createTrainingRuntime,
+  measureAccuracy,
+  shiftedDatasetSpec,
+} from '@modelfleet/demo-models';
+import { type ModelArtifact, encodeBundle, readArtifact, sha256Hex, toTfjsArtifacts } from '@modelfleet/model-format';
 import {
   quantizeDynamicRangeUint8,
   quantizeFloat16,
@@ -52,7 +58,8 @@ function loadFloat(name: string): ModelArtifact {
   return readArtifact(files);
 }
 
-type EncodingId = 'float32' | 'float16' | 'uint8' | 'int8' | 'uint8 + reuse' | 'int8 + reuse';
+type EncodingId =
+  'float32' | 'float16' | 'uint8' | 'int8' | 'uint8 + reuse' | 'int8 + reuse' | 'int8 + reuse, keep 2 steps';
 const ENCODINGS: { id: EncodingId; make: (next: ModelArtifact, previousRelease: ModelArtifact) => ModelArtifact }[] = [
   { id: 'float32', make: (a) => a },
   { id: 'float16', make: (a) => quantizeFloat16(a) },
@@ -62,7 +69,11 @@ const ENCODINGS: { id: EncodingId; make: (next: ModelArtifact, previousRelease: 
   { id: 'int8 + reuse', make: (a, previous) => quantizePerChannelInt8Reusing(a, previous) },
 ];
 /** The release a delta-friendly encoding quantizes against: the old model in the plain encoding. */
-const PLAIN_OF: Partial<Record<EncodingId, EncodingId>> = { 'uint8 + reuse': 'uint8', 'int8 + reuse': 'int8' };
+const PLAIN_OF: Partial<Record<EncodingId, EncodingId>> = {
+  'uint8 + reuse': 'uint8',
+  'int8 + reuse': 'int8',
+  'int8 + reuse, keep 2 steps': 'int8',
+};
 
 type Tool = 'ours' | 'zstd' | 'bsdiff' | 'xdelta3' | 'brotli';
 const ANCHORS: Tool[] = ['zstd', 'bsdiff', 'xdelta3', 'brotli'];
@@ -132,6 +143,23 @@ interface Row {
   encoding: EncodingId;
   full: number;
   results: Record<Tool, Measure>;
+  /** top-1 accuracy of the new artifact on the shifted test set (the data the successors were trained on) */
+  accuracy?: number;
+}
+
+// Accuracy of the quantized successors (plain vs delta-friendly), stock TF.js on wasm as on devices.
+// BENCH_DELTA_ACCURACY=0 skips it.
+const withAccuracy = process.env['BENCH_DELTA_ACCURACY'] !== '0';
+let accuracyOf: ((artifact: ModelArtifact) => Promise<number>) | undefined;
+if (withAccuracy) {
+  const tf = await createTrainingRuntime();
+  const test = createDemoDatasets(shiftedDatasetSpec).test;
+  accuracyOf = async (artifact) => {
+    const model = await tf.loadLayersModel(tf.io.fromMemory(toTfjsArtifacts(artifact, { dtype: 'float32' })));
+    const accuracy = await measureAccuracy(model, test, shiftedDatasetSpec.preprocessing);
+    model.dispose();
+    return accuracy;
+  };
 }
 
 const manifest = JSON.parse(fs.readFileSync(path.join(fixtures, 'manifest.json'), 'utf8')) as {
@@ -179,6 +207,7 @@ for (const pair of pairs) {
     const results = {} as Record<Tool, Measure>;
     for (const tool of ['ours', ...ANCHORS] as Tool[]) results[tool] = measureTool(tool, oldBundle, newBundle);
     const row: Row = { pair: pair.name, kind: pair.kind, encoding: encoding.id, full: newBundle.length, results };
+    if (accuracyOf !== undefined && pair.kind === 'full fine-tune') row.accuracy = await accuracyOf(newArtifact);
     rows.push(row);
     process.stderr.write(
       `${pair.kind} / ${encoding.id}: ours ${results.ours.bytes} B (${pct(results.ours.bytes, row.full)}), best anchor ${bestAnchor(row).bytes} B\n`,
@@ -209,12 +238,14 @@ lines.push(
   '',
 );
 lines.push('## Summary', '');
-lines.push('| update | encoding | full bytes | ours | zstd | bsdiff | xdelta3 | brotli | best anchor / ours |');
-lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|');
+lines.push(
+  '| update | encoding | full bytes | ours | zstd | bsdiff | xdelta3 | brotli | best anchor / ours | accuracy (shifted test) |',
+);
+lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const row of rows) {
   const cells = (['ours', ...ANCHORS] as Tool[]).map((tool) => pct(row.results[tool].bytes, row.full));
   lines.push(
-    `| ${row.kind} | ${row.encoding} | ${row.full} | ${cells.join(' | ')} | ${(bestAnchor(row).bytes / row.results.ours.bytes).toFixed(2)}x |`,
+    `| ${row.kind} | ${row.encoding} | ${row.full} | ${cells.join(' | ')} | ${(bestAnchor(row).bytes / row.results.ours.bytes).toFixed(2)}x | ${row.accuracy === undefined ? '' : `${(100 * row.accuracy).toFixed(1)} %`} |`,
   );
 }
 lines.push('', '## Every tool', '');
