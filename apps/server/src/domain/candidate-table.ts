@@ -6,6 +6,7 @@ interface Column {
 }
 
 const fixed = (value: number | null, digits: number) => (value === null ? '' : value.toFixed(digits));
+const kilobytes = (value: unknown) => (typeof value === 'number' ? fixed(value / 1000, 1) : '');
 
 const COLUMNS: Column[] = [
   { header: 'variant', value: (c) => c.variant },
@@ -17,6 +18,8 @@ const COLUMNS: Column[] = [
   { header: 'ms/image p90', value: (c) => fixed(c.latencyP90Ms, 2) },
   { header: 'file KB', value: (c) => fixed(c.fileBytes / 1000, 1) },
   { header: 'wire KB', value: (c) => fixed(c.wireBytes / 1000, 1) },
+  // what moving the channel's fleet to it costs (deltas from the installed artifacts, capped at the full file)
+  { header: 'fleet wire KB', value: (c) => kilobytes(c.metrics['fleetWireBytes']) },
   { header: 'L', value: (c) => fixed(c.objective, 3) },
   { header: 'eligible', value: (c) => (c.eligible ? 'yes' : `no: ${c.ineligibleReason ?? ''}`) },
   { header: 'chosen', value: (c) => (c.winner ? '*' : '') },
@@ -37,6 +40,7 @@ export function candidateTableMarkdown(version: ModelVersion): string {
     '',
     'L = S/S0 + T/T0 - A/A0 - 1 against the float32 original (size, per-image latency, test accuracy); lower is better.',
     'Accuracy marked simulated comes from simulating integer kernels on TF.js; latency is always measured on the TF.js runtime.',
+    "Fleet wire: bytes to move the channel's devices to the candidate by delta (per installed artifact, capped at the full wire size).",
   ];
   if (version.selection !== null) lines.push('', `decision: ${version.selection.reason}`);
   if (version.error !== null) lines.push('', `error ${version.error.code}: ${version.error.message}`);
