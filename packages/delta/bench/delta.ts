@@ -40,10 +40,11 @@ interface ManifestModel {
 
 /** The update kinds issue 6 asks for, recognised in a fixture's name or description. */
 const EXPECTED_KINDS: { kind: string; match: RegExp }[] = [
-  { kind: 'head-only retrain', match: /head/i },
-  { kind: 'partial fine-tune', match: /partial|top-?\d|blocks/i },
-  { kind: 'low-learning-rate fine-tune', match: /low[- ]?(lr|learning)/i },
+  // most specific first: a partial fine-tune's description may mention the head, a low-rate one "fine-tune"
   { kind: 'retrain from scratch', match: /scratch|other seed|reinit/i },
+  { kind: 'low-learning-rate fine-tune', match: /low[- ]?(lr|learning|rate)/i },
+  { kind: 'partial fine-tune', match: /partial|top-?\d|blocks/i },
+  { kind: 'head-only retrain', match: /head/i },
   { kind: 'full fine-tune', match: /fine-?tune/i },
 ];
 
