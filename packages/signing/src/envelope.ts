@@ -20,6 +20,13 @@ export function signEnvelope<T>(kind: string, payload: T, key: SigningKey): Sign
 }
 
 /**
+ * Signatures looked at per envelope. A server signs with one key (two while rotating); without a bound a
+ * compromised mirror could send an answer with 100,000 signatures under a trusted key id and keep a
+ * device verifying ed25519 signatures for seconds per poll (found by signing-fuzz.test.ts).
+ */
+export const MAX_SIGNATURES = 16;
+
+/**
  * Verifies that at least one signature on the envelope is a valid signature by one of the trusted keys
  * and returns the payload; anything else throws MF_ERR_SIGNATURE_INVALID. Keys not trusted are ignored,
  * so a server can add a new key before devices pin it.
@@ -29,6 +36,9 @@ export function verifyEnvelope<T>(kind: string, envelope: unknown, trustedKeys: 
   const { signed, signatures } = envelope as Partial<SignedEnvelope<T>>;
   if (signed === undefined || !Array.isArray(signatures) || signatures.length === 0) {
     throw new SignatureInvalid('no signatures');
+  }
+  if (signatures.length > MAX_SIGNATURES) {
+    throw new SignatureInvalid(`more than ${MAX_SIGNATURES} signatures`);
   }
   let bytes: Buffer;
   try {
