@@ -1,20 +1,22 @@
+import { ROLLOUT_STATES } from '@modelfleet/contracts';
 import type { Database } from '@modelfleet/db';
 import type { MetricFamily, Sample } from './exposition.js';
 
-const ROLLOUT_STATES = ['running', 'awaiting_approval', 'paused', 'completed', 'aborted'] as const;
 const DEVICE_STATES = ['downloading', 'downloaded', 'installed', 'failed', 'rolled_back'] as const;
 const VERSION_STATUSES = ['uploaded', 'optimizing', 'ready', 'failed'] as const;
 
-/** The wire spelling of a stored enum value (`rolled_back` is `rolled-back` everywhere else). */
+/** The wire spelling of a device state (`rolled_back` is `rolled-back` in the device API). */
 const wire = (value: string) => value.replace(/_/g, '-');
 
-function byState<State extends string>(
-  states: readonly State[],
+/** Every state of `states` (0 when no row has it), plus any other a row carries; labels spelt by `spell`. */
+function byState(
+  states: readonly string[],
   rows: readonly { state: string | null; count: number }[],
+  spell: (state: string) => string = (state) => state,
 ): Sample[] {
   const counts = new Map<string, number>(states.map((state) => [state, 0]));
   for (const row of rows) counts.set(row.state ?? 'none', (counts.get(row.state ?? 'none') ?? 0) + row.count);
-  return [...counts].map(([state, value]) => ({ labels: { state: wire(state) }, value }));
+  return [...counts].map(([state, value]) => ({ labels: { state: spell(state) }, value }));
 }
 
 /**
@@ -47,7 +49,7 @@ export async function fleetGauges(db: Database): Promise<MetricFamily[]> {
     {
       name: 'modelfleet_rollouts',
       type: 'gauge',
-      help: 'Rollouts per state.',
+      help: 'Rollouts per state (the spelling of the rollouts API).',
       samples: byState(
         ROLLOUT_STATES,
         rollouts.map((row) => ({ state: row.state, count: row._count._all })),
@@ -60,6 +62,7 @@ export async function fleetGauges(db: Database): Promise<MetricFamily[]> {
       samples: byState(
         DEVICE_STATES,
         deviceStates.map((row) => ({ state: row.state, count: row._count._all })),
+        wire,
       ),
     },
     {
