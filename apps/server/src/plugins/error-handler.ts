@@ -5,7 +5,11 @@ import type { ErrorResponse } from '@modelfleet/contracts';
 import { BodyTooLarge, MediaTypeUnsupported, RequestInvalid, RequestRejected, RouteNotFound } from '../errors.js';
 
 /** Fastify's own client errors, mapped to stable codes of ours so callers see one vocabulary. */
-function fromFastifyError(error: FastifyError, bodyLimit: number): ModelFleetError | undefined {
+function fromFastifyError(
+  error: FastifyError,
+  request: FastifyRequest,
+  bodyLimit: number,
+): ModelFleetError | undefined {
   if (error.validation) {
     return new RequestInvalid(`${error.validationContext ?? 'request'} ${error.message}`, {
       details: { validation: error.validation.map(({ instancePath, message }) => ({ instancePath, message })) },
@@ -13,7 +17,8 @@ function fromFastifyError(error: FastifyError, bodyLimit: number): ModelFleetErr
   }
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new BodyTooLarge(String(bodyLimit));
+      // The route's own limit when it has one (device routes are smaller than the server-wide limit).
+      return new BodyTooLarge(String(request.routeOptions.bodyLimit ?? bodyLimit));
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new MediaTypeUnsupported(error.message.replace(/^Unsupported Media Type:?\s*/i, '') || 'unknown');
   }
@@ -61,7 +66,7 @@ export const errorHandler = fp(
   async (fastify: FastifyInstance) => {
     const bodyLimit = fastify.initialConfig.bodyLimit ?? 1024 * 1024;
     fastify.setErrorHandler((error: FastifyError, request, reply) => {
-      const known = isModelFleetError(error) ? error : fromFastifyError(error, bodyLimit);
+      const known = isModelFleetError(error) ? error : fromFastifyError(error, request, bodyLimit);
       if (known !== undefined && known.statusCode < 500) {
         request.log.info({ code: known.code }, known.message);
         return send(reply, request, known);

@@ -8,6 +8,7 @@ import { generateFleetToken } from '../devices/tokens.js';
 import { generateApiKey } from '../auth/api-keys.js';
 import { nestedDeeperThan } from '../plugins/limits.js';
 import { createRateLimiter } from '../auth/rate-limit.js';
+import { loadConfig } from '../config.js';
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 /** `[[[…0…]]]` nested `depth` deep. */
@@ -61,6 +62,22 @@ describe('security headers and request limits', () => {
     expect(page.headers['x-content-type-options']).toBe('nosniff');
   });
 
+  it('reads the limits from the environment, with defaults', () => {
+    const defaults = loadConfig({}).limits.requests;
+    expect(defaults).toEqual({
+      deviceBodyBytes: 16 * 1024,
+      jsonMaxDepth: 32,
+      requestTimeoutMs: 600_000,
+      headersTimeoutMs: 30_000,
+      connectionIdleTimeoutMs: 120_000,
+      devicePerMinute: 600,
+      authFailuresPerMinute: 300,
+    });
+    expect(server.config.limits.requests.deviceBodyBytes).toBe(2048);
+    expect(() => loadConfig({ JSON_MAX_DEPTH: '2' })).toThrow(/JSON_MAX_DEPTH/);
+    expect(loadConfig({ RATE_LIMIT_DEVICE_PER_MINUTE: '0' }).limits.requests.devicePerMinute).toBe(0);
+  });
+
   it('measures nesting without recursion, so a hostile depth cannot overflow the check itself', () => {
     expect(nestedDeeperThan({ a: [1, { b: 2 }] }, 3)).toBe(false);
     expect(nestedDeeperThan({ a: [1, { b: {} }] }, 3)).toBe(true);
@@ -101,7 +118,7 @@ describe('security headers and request limits', () => {
       payload: { idempotencyKey: 'limits-big', state: 'failed', error: 'x'.repeat(4096) },
     });
     expect(big.statusCode).toBe(413);
-    expect(big.json().code).toBe('MF_ERR_BODY_TOO_LARGE');
+    expect(big.json()).toMatchObject({ code: 'MF_ERR_BODY_TOO_LARGE', message: expect.stringContaining('2048 bytes') });
     expect(await server.services.db.prisma.deviceReport.count()).toBe(reportsBefore);
     const small = await server.app.inject({
       method: 'POST',
