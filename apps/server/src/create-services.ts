@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { createCatalog } from '@modelfleet/catalog';
+import { createCatalog, enqueuePrecomputeDeltas, type Services as JobServices } from '@modelfleet/catalog';
 import { createDatabase, databaseConfigFromSettings, migrate, type Database } from '@modelfleet/db';
 import { createBullMqQueue, createInProcessQueue, type JobQueue } from '@modelfleet/jobs';
 import { loadOrCreateSigningKey, signingKeyFromPem, type SigningKey } from '@modelfleet/signing';
@@ -59,20 +59,25 @@ export async function createServices(config: ServerConfig, logger: Logger): Prom
     }
 
     const catalog = createCatalog();
+    const jobServices: JobServices = { db, blobs, signingKey, logger, deltaMaxRatio: config.devices.deltaMaxRatio };
     const queue: JobQueue<ModelFleetCatalog> =
       config.redisUrl === undefined
         ? createInProcessQueue(catalog, {
-            services: { db, blobs, signingKey, logger },
+            services: jobServices,
             logger: logger.child({ component: 'jobs' }),
           })
         : await createBullMqQueue(catalog, { redisUrl: config.redisUrl, prefix: config.queuePrefix, logger });
     opened.push({ close: () => queue.close({ timeoutMs: config.shutdownTimeoutMs }) });
+    // The optimize job's auto-publish queues the delta precompute for the new release (issue 6).
+    jobServices.releasePublished = async (releaseId) => void (await enqueuePrecomputeDeltas(queue, releaseId));
 
     if (config.redisUrl === undefined) await resumeUnfinishedVersions(db, queue, logger);
 
     // Closed before the queue and the database (opened is closed in reverse): its last flush needs the database.
-    const devices = createDeviceServices(db, signingKey, config.devices, logger.child({ component: 'devices' }));
+    const devices = createDeviceServices(db, signingKey, config.devices, logger.child({ component: 'devices' }), blobs);
     opened.push(devices);
+    // Embedded: the precompute job shares the polls' delta cache (one computation per pair in this process).
+    jobServices.deltaCache = devices.deltas.cache;
 
     let closing: Promise<void> | undefined;
     return {

@@ -7,12 +7,18 @@ export interface BlobAccess {
 }
 
 /**
- * Which blobs a device may download: the artifacts of its line's releases (deltas join in issue 6).
- * Releases are never unpublished, so a positive answer is cached for good (bounded); a negative one is
- * not (a publish may make it positive a moment later).
+ * Which blobs a device may download: the artifacts of its line's releases, and the deltas whose target is
+ * one of them (issue 6). Releases are never unpublished and a delta row never changes its target, so a
+ * positive answer is cached for good (bounded); a negative one is not (a publish or a delta computed a moment
+ * later may make it positive).
  */
 export function createBlobAccess(db: Database, maxEntries = 50_000): BlobAccess {
   const allowed = new Map<string, ServedBlobKind>();
+  const remember = (cacheKey: string, kind: ServedBlobKind): ServedBlobKind => {
+    if (allowed.size >= maxEntries) allowed.clear();
+    allowed.set(cacheKey, kind);
+    return kind;
+  };
   return {
     async kindFor(lineId, sha256) {
       const cacheKey = `${lineId}:${sha256}`;
@@ -22,10 +28,18 @@ export function createBlobAccess(db: Database, maxEntries = 50_000): BlobAccess 
         where: { lineId, artifactSha256: sha256 },
         select: { id: true },
       });
-      if (release === null) return null;
-      if (allowed.size >= maxEntries) allowed.clear();
-      allowed.set(cacheKey, 'artifact');
-      return 'artifact';
+      if (release !== null) return remember(cacheKey, 'artifact');
+      const deltas = await db.prisma.artifactDelta.findMany({
+        where: { deltaSha256: sha256 },
+        select: { toSha256: true },
+        take: 20,
+      });
+      if (deltas.length === 0) return null;
+      const target = await db.prisma.release.findFirst({
+        where: { lineId, artifactSha256: { in: deltas.map((delta) => delta.toSha256) } },
+        select: { id: true },
+      });
+      return target === null ? null : remember(cacheKey, 'delta');
     },
   };
 }

@@ -1,14 +1,16 @@
 import type { Logger } from 'pino';
 import type { Database } from '@modelfleet/db';
 import type { SigningKey } from '@modelfleet/signing';
+import type { BlobStore } from '@modelfleet/storage';
 import { createBlobAccess, type BlobAccess } from './blob-access.js';
 import { createBytesServed, type BytesServed } from './bytes-served.js';
 import { createDeviceAuth, type DeviceAuth } from './device-auth.js';
+import { createServerDeltas, type ServerDeltas, type ServerDeltaSettings } from './deltas.js';
 import { createLastSeen, type LastSeen } from './last-seen.js';
 import { createPollAnswers, type PollAnswers } from './poll-answers.js';
 import { createLatestReleaseTargets } from './targets.js';
 
-export interface DeviceSettings {
+export interface DeviceSettings extends ServerDeltaSettings {
   pollAfterSeconds: number;
   offerLifetimeSeconds: number;
   authCacheTtlMs: number;
@@ -24,6 +26,8 @@ export const DEFAULT_DEVICE_SETTINGS: DeviceSettings = {
   authSweepMs: 5_000,
   releaseCacheTtlMs: 2_000,
   lastSeenFlushMs: 5_000,
+  deltaMaxRatio: 0.8,
+  deltaWaitMs: 10_000,
 };
 
 /** What the device routes keep in memory between requests; one per server process. */
@@ -33,6 +37,8 @@ export interface DeviceServices {
   lastSeen: LastSeen;
   blobAccess: BlobAccess;
   bytesServed: BytesServed;
+  /** Deltas offered by polls: the cache (computed on first request, stored) and its counters (issue 6). */
+  deltas: ServerDeltas;
   /** Stops the revocation sweep and flushes the last-seen batch; call before the database closes. */
   close(): Promise<void>;
 }
@@ -42,7 +48,9 @@ export function createDeviceServices(
   key: SigningKey,
   settings: DeviceSettings,
   logger: Logger,
+  blobs: BlobStore,
 ): DeviceServices {
+  const deltas = createServerDeltas(db, blobs, settings, logger.child({ component: 'deltas' }));
   const lastSeen = createLastSeen(db, { flushIntervalMs: settings.lastSeenFlushMs, logger });
   const auth = createDeviceAuth(db, { ttlMs: settings.authCacheTtlMs, sweepIntervalMs: settings.authSweepMs, logger });
   // In the background: until it is done, devices are read one by one as they poll.
@@ -52,17 +60,24 @@ export function createDeviceServices(
   );
   return {
     auth,
-    polls: createPollAnswers(createLatestReleaseTargets(db, { releaseTtlMs: settings.releaseCacheTtlMs }), key, {
-      pollAfterSeconds: settings.pollAfterSeconds,
-      offerLifetimeSeconds: settings.offerLifetimeSeconds,
-    }),
+    polls: createPollAnswers(
+      createLatestReleaseTargets(db, { releaseTtlMs: settings.releaseCacheTtlMs }),
+      key,
+      {
+        pollAfterSeconds: settings.pollAfterSeconds,
+        offerLifetimeSeconds: settings.offerLifetimeSeconds,
+      },
+      deltas.source,
+    ),
     lastSeen,
     blobAccess: createBlobAccess(db),
     bytesServed: createBytesServed(),
+    deltas,
     close: async () => {
       await warming;
       await auth.close();
       await lastSeen.close();
+      await deltas.close();
     },
   };
 }

@@ -20,7 +20,8 @@ const Bytes = Type.Unsafe<Readable>({
 });
 
 /**
- * Blob downloads for devices: only the artifacts of releases of the device's own line, streamed from the
+ * Blob downloads for devices: only the artifacts of releases of the device's own line and the deltas to them
+ * (issue 6; counted apart in bytes-served), streamed from the
  * store with immutable caching headers, a strong ETag (the sha256) and single byte ranges for resuming.
  */
 export const blobRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
@@ -31,7 +32,7 @@ export const blobRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       schema: {
         tags: ['devices'],
         summary:
-          'Download an artifact of a release of this device’s line (Authorization: Bearer mfd_…); supports Range',
+          'Download an artifact of a release of this device’s line, or a delta to one (Authorization: Bearer mfd_…); supports Range',
         params: Type.Object({ sha256: Sha256 }),
         response: {
           200: Bytes,
@@ -75,6 +76,7 @@ export const blobRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         return reply.status(range === undefined ? 200 : 206).send(Readable.from([]));
       }
       const read = await blobs.get(sha256, range);
+      devices.bytesServed.request(kind);
       read.stream.on('data', (chunk: Buffer) => devices.bytesServed.add(kind, sha256, chunk.length));
       reply.header('content-type', 'application/octet-stream').header('content-length', read.length);
       if (range === undefined) return reply.status(200).send(read.stream);

@@ -8,6 +8,7 @@ import {
   ReleaseListQuery,
   type OptimizationPolicy,
 } from '@modelfleet/contracts';
+import { enqueuePrecomputeDeltas } from '@modelfleet/catalog';
 import { publishRelease } from '@modelfleet/releases';
 import { person } from '../../../auth/access.js';
 import { CandidateNotFound, VersionNotFound, VersionNotReady } from '../../../domain/errors.js';
@@ -57,6 +58,10 @@ export const releaseRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         candidateId: chosen,
       });
       request.log.info({ line: line.name, release: release.number, candidateId: chosen }, 'release published');
+      // Deltas to it from what the channel's devices run (issue 6); polls compute any missing one on demand.
+      await enqueuePrecomputeDeltas(fastify.services.queue, release.id).catch((error: unknown) =>
+        request.log.warn({ err: error, releaseId: release.id }, 'could not queue the delta precompute'),
+      );
       const full = await db.prisma.release.findUniqueOrThrow({
         where: { id: release.id },
         include: { channel: true, candidate: true },
