@@ -11,6 +11,7 @@ import { keyRoutes } from './routes/v1/keys.js';
 import { modelRoutes } from './routes/v1/models/index.js';
 import { deviceRoutes, publishEviction } from './routes/v1/devices/index.js';
 import { blobRoutes } from './routes/v1/blobs/index.js';
+import { rolloutRoutes } from './routes/v1/rollouts/index.js';
 import { operatorView } from './dashboard/plugin.js';
 import type { AppServices } from './services.js';
 
@@ -50,6 +51,7 @@ export const app = fp(
     await fastify.register(modelRoutes, { prefix: '/v1/models' });
     await fastify.register(deviceRoutes);
     await fastify.register(blobRoutes);
+    await fastify.register(rolloutRoutes);
     await fastify.register(operatorView);
   },
   { name: 'modelfleet-app' },

@@ -1,5 +1,6 @@
 import type { DeviceReportBody, DeviceState } from '@modelfleet/contracts';
 import type { Database, DeviceUpdateState } from '@modelfleet/db';
+import { recordRolloutProgress } from '../rollouts/progress.js';
 import type { DevicePrincipal } from './principal.js';
 
 /** `rolled-back` on the wire, `rolled_back` in the database enum. */
@@ -12,6 +13,8 @@ export const stateFromDb = (state: DeviceUpdateState): DeviceState => (state ===
  * Release numbers refer to the device's channel. Only `installed` moves the device's current release and
  * artifact: the agent reports it after the smoke test made the swap final, and a `rolled-back` report
  * names the release that was refused, not the one the device runs.
+ * A report on a release moves the device in that release's active rollouts (docs/rollouts.md); that step is
+ * idempotent and runs for a retried report too, so a report whose rollout step failed is completed by its retry.
  * Resolves false when the key was seen before.
  */
 export async function recordReport(
@@ -29,6 +32,7 @@ export async function recordReport(
         });
   const artifactSha256 = body.artifactSha256 ?? release?.artifactSha256 ?? null;
   const state = stateToDb(body.state);
+  let accepted = true;
   try {
     await db.prisma.$transaction([
       db.prisma.deviceReport.create({
@@ -59,9 +63,10 @@ export async function recordReport(
         },
       }),
     ]);
-    return true;
   } catch (error) {
-    if ((error as { code?: string }).code === 'P2002') return false;
-    throw error;
+    if ((error as { code?: string }).code !== 'P2002') throw error;
+    accepted = false;
   }
+  if (release !== null) await recordRolloutProgress(db, device.id, release.id, body.state, now);
+  return accepted;
 }

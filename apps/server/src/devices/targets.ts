@@ -1,5 +1,6 @@
 import type { ReleaseManifest } from '@modelfleet/contracts';
 import type { Database } from '@modelfleet/db';
+import { onTargetsChanged } from '../rollouts/changes.js';
 import type { DevicePrincipal } from './principal.js';
 
 /** A release as the poll path needs it: what to offer and the manifest signed at publish time. */
@@ -29,8 +30,11 @@ export interface LatestReleaseTargetOptions {
   now?: () => number;
 }
 
-interface CachedLatest {
-  release: TargetRelease | null;
+interface CachedChannel {
+  /** The channel's general release (latest not staged for a rollout). */
+  general: TargetRelease | null;
+  /** Devices (row id) that get another release: pinned, or members of a rollout. */
+  byDevice: Map<string, TargetRelease>;
   expiresAt: number;
 }
 
@@ -55,46 +59,92 @@ export function toTargetRelease(row: {
 }
 
 /**
- * Every device of a channel runs the channel's latest release. The latest release per channel is cached
- * for a short TTL and evicted on publish in this process; releases are also published by workers, so the
- * TTL bounds how stale another process's view can be. Concurrent misses for one channel share one query.
+ * Which release each device of a channel gets, in this order (docs/rollouts.md):
+ *   1. the release the device is pinned to;
+ *   2. the release of a rollout whose waves so far include the device: an active rollout (running, awaiting
+ *      approval, paused), or an aborted one for the devices that already installed it (they keep it);
+ *   3. the channel's general release: its latest release not staged for a rollout (a rollout's release is
+ *      staged until the rollout completes, so the rest of the channel never sees it before).
+ * Everything a channel needs is loaded in one go and cached for a short TTL; it is evicted at once on a
+ * publish through this process's API and when a rollout or pin changes here (`onTargetsChanged`), and other
+ * processes' changes are seen when the TTL ends. Concurrent misses for one channel share one load.
  */
-export function createLatestReleaseTargets(db: Database, options: LatestReleaseTargetOptions): ReleaseTargets {
+export function createRolloutTargets(db: Database, options: LatestReleaseTargetOptions): ReleaseTargets {
   const now = options.now ?? Date.now;
-  const latestByChannel = new Map<string, CachedLatest>();
-  const loading = new Map<string, Promise<TargetRelease | null>>();
-  /** Bumped on every eviction so a query that started before a publish cannot cache the old answer. */
+  const byChannel = new Map<string, CachedChannel>();
+  const loading = new Map<string, Promise<CachedChannel>>();
+  /** Bumped on every eviction so a load that started before a change cannot cache the old answer. */
   let generation = 0;
 
-  async function loadLatest(channelId: string): Promise<TargetRelease | null> {
+  async function loadChannel(channelId: string): Promise<CachedChannel> {
     const started = generation;
-    const row = await db.prisma.release.findFirst({
-      where: { channelId },
+    const { prisma } = db;
+    const generalRow = await prisma.release.findFirst({
+      where: { channelId, staged: false },
       orderBy: { number: 'desc' },
       select: TARGET_RELEASE_SELECT,
     });
-    const release = row === null ? null : toTargetRelease(row);
-    if (started === generation) latestByChannel.set(channelId, { release, expiresAt: now() + options.releaseTtlMs });
-    return release;
+    const general = generalRow === null ? null : toTargetRelease(generalRow);
+    const byDevice = new Map<string, TargetRelease>();
+    const rollouts = await prisma.rollout.findMany({
+      where: {
+        channelId,
+        state: { in: ['running', 'awaiting_approval', 'paused', 'aborted'] },
+        release: { number: { gt: general?.number ?? 0 } },
+      },
+      select: { id: true, state: true, release: { select: TARGET_RELEASE_SELECT } },
+    });
+    if (rollouts.length > 0) {
+      const releaseOf = new Map(rollouts.map((rollout) => [rollout.id, toTargetRelease(rollout.release)]));
+      const active = rollouts.filter((rollout) => rollout.state !== 'aborted').map((rollout) => rollout.id);
+      const aborted = rollouts.filter((rollout) => rollout.state === 'aborted').map((rollout) => rollout.id);
+      const members = await prisma.rolloutDevice.findMany({
+        where: {
+          OR: [{ rolloutId: { in: active } }, { rolloutId: { in: aborted }, state: 'succeeded' }],
+        },
+        select: { rolloutId: true, deviceId: true },
+      });
+      for (const member of members) {
+        const release = releaseOf.get(member.rolloutId)!;
+        const known = byDevice.get(member.deviceId);
+        if (known === undefined || known.number < release.number) byDevice.set(member.deviceId, release);
+      }
+    }
+    const pinned = await prisma.device.findMany({
+      where: { channelId, pinnedReleaseId: { not: null } },
+      select: { id: true, pinnedRelease: { select: TARGET_RELEASE_SELECT } },
+    });
+    for (const device of pinned)
+      if (device.pinnedRelease !== null) byDevice.set(device.id, toTargetRelease(device.pinnedRelease));
+    const entry = { general, byDevice, expiresAt: now() + options.releaseTtlMs };
+    if (started === generation) byChannel.set(channelId, entry);
+    return entry;
   }
 
-  return {
+  const pick = (entry: CachedChannel, device: DevicePrincipal) => entry.byDevice.get(device.id) ?? entry.general;
+
+  const targets: ReleaseTargets = {
     targetFor(device) {
       const channelId = device.channelId;
       if (channelId === null) return null;
-      const cached = latestByChannel.get(channelId);
-      if (cached !== undefined && cached.expiresAt > now()) return cached.release;
+      const cached = byChannel.get(channelId);
+      if (cached !== undefined && cached.expiresAt > now()) return pick(cached, device);
       let pending = loading.get(channelId);
       if (pending === undefined) {
-        pending = loadLatest(channelId).finally(() => loading.delete(channelId));
+        pending = loadChannel(channelId).finally(() => loading.delete(channelId));
         loading.set(channelId, pending);
       }
-      return pending;
+      return pending.then((entry) => pick(entry, device));
     },
     invalidate(channelId) {
       generation += 1;
-      if (channelId === undefined) latestByChannel.clear();
-      else latestByChannel.delete(channelId);
+      if (channelId === undefined) byChannel.clear();
+      else byChannel.delete(channelId);
     },
   };
+  onTargetsChanged((channelId) => targets.invalidate(channelId));
+  return targets;
 }
+
+/** The name device-services.ts uses: every target decision goes through the rollout-aware targets. */
+export const createLatestReleaseTargets = createRolloutTargets;
