@@ -60,7 +60,7 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     '/dashboard',
     {
       config: { access: PUBLIC },
-      schema: { tags: ['dashboard'], summary: 'The dashboard (redirects to /dashboard/)', hide: true },
+      schema: { tags: ['dashboard'], summary: 'The dashboard (redirects to /dashboard/)' },
     },
     async (_request, reply) => reply.redirect('/dashboard/', 302),
   );
