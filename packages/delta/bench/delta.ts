@@ -60,7 +60,7 @@ function loadFloat(name: string): ModelArtifact {
 }
 
 type EncodingId =
-  'float32' | 'float16' | 'uint8' | 'int8' | 'uint8 + reuse' | 'int8 + reuse' | 'int8 + reuse, keep 2 steps';
+  'float32' | 'float16' | 'uint8' | 'int8' | 'uint8 + reuse' | 'int8 + reuse' | 'int8 + reuse, exact rounding';
 const ENCODINGS: { id: EncodingId; make: (next: ModelArtifact, previousRelease: ModelArtifact) => ModelArtifact }[] = [
   { id: 'float32', make: (a) => a },
   { id: 'float16', make: (a) => quantizeFloat16(a) },
@@ -73,7 +73,7 @@ const ENCODINGS: { id: EncodingId; make: (next: ModelArtifact, previousRelease: 
 const PLAIN_OF: Partial<Record<EncodingId, EncodingId>> = {
   'uint8 + reuse': 'uint8',
   'int8 + reuse': 'int8',
-  'int8 + reuse, keep 2 steps': 'int8',
+  'int8 + reuse, exact rounding': 'int8',
 };
 
 type Tool = 'ours' | 'zstd' | 'bsdiff' | 'xdelta3' | 'brotli';

@@ -31,6 +31,7 @@ import {
   type TransformId,
   type TransformParams,
   reconstruct,
+  fromChannelMajor,
   transformAllowed,
   unshuffle,
 } from './transforms.js';
@@ -115,12 +116,16 @@ function applyTensor(
         newScales: readFloat32(firstSegment.bytes),
       };
     }
-    const shuffled = program.u8();
-    if (shuffled > 1) throw new DeltaCorrupt(`${name}: bad shuffle flag`);
-    const planeCount = shuffled === 1 ? width : 1;
+    // residual layout: 0 as is, 1 one plane per byte of the element, 2 channel-major (one-byte elements)
+    const mode = program.u8();
+    if (mode > 2 || (mode === 2 && width !== 1)) throw new DeltaCorrupt(`${name}: bad plane layout ${mode}`);
+    const channels = mode === 2 ? program.varint() : 1;
+    if (channels === 0 || segLength % channels !== 0) throw new DeltaCorrupt(`${name}: bad channel count`);
+    const planeCount = mode === 1 ? width : 1;
     const parts: Uint8Array[] = [];
     for (let p = 0; p < planeCount; p++) parts.push(planes.next(program, segLength / planeCount, name));
-    const residual = planeCount === 1 ? parts[0]! : unshuffle(parts, width);
+    const residual =
+      mode === 1 ? unshuffle(parts, width) : mode === 2 ? fromChannelMajor(parts[0]!, channels) : parts[0]!;
     const bytes = reconstruct(kind as ElementKind, params, residual, base ?? residual);
     out.set(bytes, at + offset);
     if (s === 0) firstSegment = { kind: kind as ElementKind, bytes };

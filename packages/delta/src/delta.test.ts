@@ -168,7 +168,7 @@ describe('encodeDelta / applyDelta round trip', () => {
       }),
       { numRuns: 60 },
     );
-  });
+  }, 60_000);
 
   it('references unchanged tensors, diffs nudged ones and sends replaced ones whole', () => {
     const { old, next } = samplePair();
@@ -233,7 +233,7 @@ describe('applyDelta refuses bad input with a specific error', () => {
       ),
       { numRuns: 300 },
     );
-  });
+  }, 60_000);
 
   it('refuses corrupt programs and data behind valid checksums, never with another error', () => {
     const { header, program, data } = readContainer(delta);
@@ -272,7 +272,7 @@ describe('applyDelta refuses bad input with a specific error', () => {
       ),
       { numRuns: 400 },
     );
-  });
+  }, 60_000);
 
   it('refuses a delta whose declared new size exceeds the bound before building anything', () => {
     const { header, program, data } = readContainer(delta);

@@ -19,7 +19,15 @@ import { DeltaInputUnsupported } from './errors.js';
 import { manifestGroups, tensorOffsets } from './layout.js';
 import { type SegmentLayout, segmentsOf } from './segments.js';
 import { diffBytes } from './text-diff.js';
-import { ELEMENT_WIDTH, TRANSFORM, type TransformParams, residualOf, shuffle, transformAllowed } from './transforms.js';
+import {
+  ELEMENT_WIDTH,
+  TRANSFORM,
+  type TransformParams,
+  residualOf,
+  shuffle,
+  toChannelMajor,
+  transformAllowed,
+} from './transforms.js';
 
 export const OP = { ref: 0, whole: 1, diff: 2 } as const;
 export const JSON_MODE = { whole: 0, diff: 1 } as const;
@@ -88,7 +96,9 @@ function comparable(next: TensorRecord, old: TensorRecord): boolean {
 interface SegmentChoice {
   readonly layout: SegmentLayout;
   readonly params: TransformParams;
-  readonly shuffled: boolean;
+  /** 0 as is, 1 byte planes, 2 channel-major with `channels` */
+  readonly layoutMode: 0 | 1 | 2;
+  readonly channels: number;
   readonly planes: EncodedPlane[];
 }
 
@@ -125,20 +135,39 @@ function chooseSegment(
   const width = ELEMENT_WIDTH[layout.kind]!;
   const bytes = next.bytes.subarray(offset, offset + layout.length);
   const base = old?.bytes.subarray(offset, offset + layout.length);
-  let best: { params: TransformParams; planes: Uint8Array[]; trials: EncodedPlane[]; cost: number } | undefined;
+  const channels = width === 1 ? channelsOf(next, index) : 0;
+  const modes: (0 | 1 | 2)[] =
+    width > 1 ? [1] : channels > 1 && layout.length % channels === 0 && layout.length > channels ? [0, 2] : [0];
+  let best:
+    | { params: TransformParams; mode: 0 | 1 | 2; planes: Uint8Array[]; trials: EncodedPlane[]; cost: number }
+    | undefined;
   for (const params of candidateParams(layout, index, next, old)) {
     const residual = residualOf(layout.kind, params, bytes, base ?? bytes);
-    const planes = shuffle(residual, width);
-    const trials = planes.map((p) => trialPlane(p, options.selectionQuality));
-    const cost = trials.reduce((sum, t) => sum + t.stored.length, 0);
-    if (best === undefined || cost < best.cost) best = { params, planes, trials, cost };
+    for (const mode of modes) {
+      const planes =
+        mode === 1 ? shuffle(residual, width) : [mode === 2 ? toChannelMajor(residual, channels) : residual];
+      const trials = planes.map((p) => trialPlane(p, options.selectionQuality));
+      const cost = trials.reduce((sum, t) => sum + t.stored.length, 0);
+      if (best === undefined || cost < best.cost) best = { params, mode, planes, trials, cost };
+    }
   }
   return {
     layout,
     params: best!.params,
-    shuffled: width > 1,
+    layoutMode: best!.mode,
+    channels,
     planes: best!.planes.map((p, k) => finalPlane(p, best!.trials[k]!, options.quality)),
   };
+}
+
+/** Channel count of a one-byte segment: the per-channel scales' count, else the trailing dims past 1. */
+function channelsOf(t: TensorRecord, index: number): number {
+  const e = t.encoding;
+  if ((e.kind === 'int8-per-channel' || e.kind === 'sparse-rans') && index === 1) return e.scales.length;
+  if (e.kind !== 'affine') return 0;
+  let channels = 1;
+  for (let d = t.shape.length - 1; d >= 0 && channels === 1; d--) channels *= t.shape[d]!;
+  return channels;
 }
 
 function writePlane(program: ByteWriter, data: Uint8Array[], plane: EncodedPlane): number {
@@ -158,7 +187,8 @@ function writeSegment(program: ByteWriter, data: Uint8Array[], choice: SegmentCh
     program.f64(choice.params.newScale);
     program.f64(choice.params.newMin);
   }
-  program.u8(choice.shuffled ? 1 : 0);
+  program.u8(choice.layoutMode);
+  if (choice.layoutMode === 2) program.varint(choice.channels);
   return choice.planes.reduce((sum, plane) => sum + writePlane(program, data, plane), 0);
 }
 
