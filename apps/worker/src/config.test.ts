@@ -18,6 +18,7 @@ describe('loadWorkerConfig', () => {
       queuePrefix: 'modelfleet',
       logLevel: 'info',
       shutdownTimeoutMs: 10_000,
+      deltaMaxRatio: 0.8,
     });
     expect(config.cpuThreads).toBeGreaterThanOrEqual(1);
   });

@@ -27,6 +27,8 @@ export const WorkerEnvSchema = Type.Object({
   LOG_LEVEL: Type.Enum(LOG_LEVELS, { default: 'info' }),
   /** How long shutdown waits for running jobs before releasing them to other workers. */
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 10_000 }),
+  /** Largest delta the precompute job keeps, as a share of the full artifact (same variable as the server's). */
+  MODELFLEET_DELTA_MAX_RATIO: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.8 }),
 });
 
 export type WorkerEnv = Static<typeof WorkerEnvSchema>;
@@ -44,6 +46,7 @@ export interface WorkerConfig {
   queuePrefix: string;
   logLevel: WorkerEnv['LOG_LEVEL'];
   shutdownTimeoutMs: number;
+  deltaMaxRatio: number;
 }
 
 export class WorkerConfigError extends Error {
@@ -69,6 +72,9 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
       // Strict: "4" is 4, but "4x", "1e3" or " 4" are mistakes worth reporting, not coercing.
       if (/^\d+$/.test(value)) raw[key] = Number(value);
       else problems.push(`${key}: must be a whole number, got ${JSON.stringify(value)}`);
+    } else if (key === 'MODELFLEET_DELTA_MAX_RATIO') {
+      if (/^(\d+\.?\d*|\.\d+)$/.test(value)) raw[key] = Number(value);
+      else problems.push(`${key}: must be a number, got ${JSON.stringify(value)}`);
     } else {
       raw[key] = value;
     }
@@ -104,5 +110,6 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     queuePrefix: parsed.QUEUE_PREFIX,
     logLevel: parsed.LOG_LEVEL,
     shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS,
+    deltaMaxRatio: parsed.MODELFLEET_DELTA_MAX_RATIO,
   };
 }

@@ -1,6 +1,6 @@
-import { createCatalog } from '@modelfleet/catalog';
+import { createCatalog, enqueuePrecomputeDeltas, type Services } from '@modelfleet/catalog';
 import { createDatabase, databaseConfigFromSettings } from '@modelfleet/db';
-import { createBullMqWorker, type JobWorker } from '@modelfleet/jobs';
+import { createBullMqQueue, createBullMqWorker, type JobQueue, type JobWorker } from '@modelfleet/jobs';
 import { createFsBlobStore } from '@modelfleet/storage';
 import type { Logger } from 'pino';
 import type { WorkerConfig } from './config.js';
@@ -26,9 +26,24 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     },
   );
   let worker: JobWorker;
+  let followUps: JobQueue<ReturnType<typeof createCatalog>> | undefined;
   try {
     await db.ping();
-    const services = { db, blobs, signingKey, logger };
+    // Producer side, for the jobs a job queues (the delta precompute after an auto-publish).
+    const queue = await createBullMqQueue(createCatalog(), {
+      redisUrl: config.redisUrl,
+      prefix: config.queuePrefix,
+      logger,
+    });
+    followUps = queue;
+    const services: Services = {
+      db,
+      blobs,
+      signingKey,
+      logger,
+      deltaMaxRatio: config.deltaMaxRatio,
+      releasePublished: async (releaseId) => void (await enqueuePrecomputeDeltas(queue, releaseId)),
+    };
     worker = await createBullMqWorker(createCatalog(), {
       redisUrl: config.redisUrl,
       prefix: config.queuePrefix,
@@ -38,6 +53,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
       logger,
     });
   } catch (error) {
+    await followUps?.close();
     await db.close();
     throw error;
   }
@@ -57,6 +73,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     async stop() {
       try {
         await worker.close({ timeoutMs: config.shutdownTimeoutMs });
+        await followUps?.close();
       } finally {
         await db.close();
       }
