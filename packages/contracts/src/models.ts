@@ -108,7 +108,7 @@ export const OptimizationPolicy = Type.Object({
         keepWithinSteps: Type.Number({
           minimum: 0,
           maximum: 2,
-          default: 1.5,
+          default: 2,
           description: 'keep the previous integer of a weight when the new value is within this many grid steps of it',
         }),
       },

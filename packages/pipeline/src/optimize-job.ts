@@ -7,6 +7,7 @@ import { candidateById } from '@modelfleet/quantize';
 import { publishRelease } from '@modelfleet/releases';
 import { readBlobBytes } from '@modelfleet/storage';
 import { DatasetRequired, VersionMissing } from './errors.js';
+import type { FleetBasis } from './fleet-wire.js';
 import type { OptimizeTaskInput, OptimizeTaskOutput } from './optimize-task.js';
 import type { PipelineServices } from './services.js';
 
@@ -16,6 +17,62 @@ function toJson(value: object): Prisma.InputJsonObject {
 }
 
 export const OptimizePayload = Type.Object({ versionId: Type.String({ format: 'uuid' }) });
+
+/** At most this many distinct fleet artifacts get a delta measured per candidate (the most common ones). */
+export const MAX_FLEET_SOURCES = 4;
+
+/**
+ * The policy channel's latest release of another version (its artifact: the grids `+reuse` variants
+ * reuse) and what the channel's fleet runs: each distinct artifact the devices report (the
+ * MAX_FLEET_SOURCES most common; the rest, and artifacts missing from the store, count at the full
+ * wire size), or the latest release when no device reports one.
+ */
+async function fleetOf(
+  { db, blobs }: PipelineServices,
+  lineId: string,
+  versionId: string,
+  channelName: string,
+): Promise<{ previousRelease?: OptimizeTaskInput['previousRelease']; fleet?: FleetBasis }> {
+  const channel = await db.prisma.channel.findUnique({ where: { lineId_name: { lineId, name: channelName } } });
+  if (channel === null) return {};
+  const latest = await db.prisma.release.findFirst({
+    where: { channelId: channel.id, candidate: { versionId: { not: versionId } } },
+    orderBy: { number: 'desc' },
+  });
+  const previousRelease =
+    latest !== null && (await blobs.exists(latest.artifactSha256))
+      ? {
+          number: latest.number,
+          artifactSha256: latest.artifactSha256,
+          bundle: await readBlobBytes(blobs, latest.artifactSha256),
+        }
+      : undefined;
+  const groups = await db.prisma.device.groupBy({
+    by: ['currentArtifactSha256'],
+    where: { channelId: channel.id, revokedAt: null, currentArtifactSha256: { not: null } },
+    _count: { _all: true },
+  });
+  if (groups.length === 0) {
+    if (previousRelease === undefined) return {};
+    const source = { artifactSha256: previousRelease.artifactSha256, devices: 1, bundle: previousRelease.bundle };
+    return { previousRelease, fleet: { basis: 'latest-release', sources: [source], uncountedDevices: 0 } };
+  }
+  groups.sort(
+    (a, b) => b._count._all - a._count._all || a.currentArtifactSha256!.localeCompare(b.currentArtifactSha256!),
+  );
+  const sources: FleetBasis['sources'] = [];
+  let uncountedDevices = 0;
+  for (const group of groups) {
+    const sha256 = group.currentArtifactSha256!;
+    if (sources.length < MAX_FLEET_SOURCES && (await blobs.exists(sha256)))
+      sources.push({ artifactSha256: sha256, devices: group._count._all, bundle: await readBlobBytes(blobs, sha256) });
+    else uncountedDevices += group._count._all;
+  }
+  return {
+    ...(previousRelease !== undefined ? { previousRelease } : {}),
+    fleet: { basis: 'devices', sources, uncountedDevices },
+  };
+}
 
 const ATTEMPTS = 3;
 const TASK_MODULE = new URL('./optimize-task.ts', import.meta.url);
@@ -93,6 +150,7 @@ async function optimize(payload: { versionId: string }, ctx: JobContext<Pipeline
         throw new PermanentJobError('MF_ERR_VERSION_CORRUPT', `version ${version.id} lacks shard ${path}`);
       modelFiles.push([path, await readBlobBytes(blobs, sha256)]);
     }
+    const { previousRelease, fleet } = await fleetOf(ctx.services, line.id, version.id, policy.channel);
     const input: OptimizeTaskInput = {
       modelFiles,
       test: await readBlobBytes(blobs, test.blobSha256),
@@ -100,6 +158,8 @@ async function optimize(payload: { versionId: string }, ctx: JobContext<Pipeline
       ...(train !== undefined ? { train: await readBlobBytes(blobs, train.blobSha256) } : {}),
       preprocessing: { scale: preprocessing.scale, offset: preprocessing.offset },
       policy,
+      ...(previousRelease !== undefined ? { previousRelease } : {}),
+      ...(fleet !== undefined ? { fleet } : {}),
     };
     await progress('load', 1);
 
@@ -166,7 +226,7 @@ async function optimize(payload: { versionId: string }, ctx: JobContext<Pipeline
         selection: {
           winnerVariant: output.decision.chosen,
           reason: output.decision.reason,
-          details: toJson(output.decision),
+          details: toJson({ ...output.decision, skipped: output.skipped }),
         },
       },
     });
