@@ -82,8 +82,9 @@ export const authPlugin = fp(
 
     // Every refused credential counts against the client's address: a guessed token or key costs a
     // database query when it misses the caches, so guessing is throttled before it reaches the database.
-    fastify.addHook('onResponse', async (request, reply) => {
+    fastify.addHook('onResponse', (request, reply, done) => {
       if (reply.statusCode === 401) failuresPerAddress.hit(request.ip);
+      done();
     });
 
     fastify.addHook('onRequest', async (request, reply) => {

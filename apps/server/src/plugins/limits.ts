@@ -42,10 +42,14 @@ export const requestLimits = fp(
       }
     });
 
-    fastify.addHook('preValidation', async (request) => {
-      if (request.body !== null && typeof request.body === 'object' && !Buffer.isBuffer(request.body)) {
-        if (nestedDeeperThan(request.body, limits.jsonMaxDepth)) throw new JsonTooDeep(String(limits.jsonMaxDepth));
-      }
+    fastify.addHook('preValidation', (request, _reply, done) => {
+      const { body } = request;
+      const tooDeep =
+        body !== null &&
+        typeof body === 'object' &&
+        !Buffer.isBuffer(body) &&
+        nestedDeeperThan(body, limits.jsonMaxDepth);
+      done(tooDeep ? new JsonTooDeep(String(limits.jsonMaxDepth)) : undefined);
     });
   },
   { name: 'modelfleet-request-limits' },

@@ -17,7 +17,8 @@ const API_CSP = "default-src 'none'; frame-ancestors 'none'";
  */
 export const securityHeaders = fp(
   async (fastify: FastifyInstance) => {
-    fastify.addHook('onSend', async (_request, reply, payload) => {
+    // A callback hook, not an async one: it runs on every answer, the 304 of a poll included.
+    fastify.addHook('onSend', (_request, reply, payload, done) => {
       reply.header('x-content-type-options', 'nosniff');
       reply.header('x-frame-options', 'DENY');
       reply.header('referrer-policy', 'no-referrer');
@@ -28,7 +29,7 @@ export const securityHeaders = fp(
       }
       reply.removeHeader('server');
       reply.removeHeader('x-powered-by');
-      return payload;
+      done(null, payload);
     });
   },
   { name: 'modelfleet-security-headers' },
