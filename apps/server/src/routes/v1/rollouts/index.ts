@@ -116,11 +116,15 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
           tags,
           summary: ACTION_SUMMARIES[action],
           params: RolloutParams,
-          body: Type.Optional(RolloutActionBody),
+          body: RolloutActionBody,
           response: { 200: RolloutView, ...errors },
         },
+        // The body is optional: `POST …/pause` with none is `{}`.
+        preValidation: async (request) => {
+          (request as { body: unknown }).body ??= {};
+        },
       },
-      async (request) => service.act(request.params.id, action, request.body?.reason),
+      async (request) => service.act(request.params.id, action, request.body.reason),
     );
   }
 
