@@ -179,26 +179,38 @@ const floatOf = (name: string) => {
 
 const onlyEncodings = process.env['BENCH_DELTA_ENCODINGS']?.split(',');
 const rows: Row[] = [];
-const pairs: { name: string; kind: string; oldModel: string; newModel: string }[] = [
+const pairs: { name: string; kind: string; oldModel: string; newModel: string; fromFloat32?: boolean }[] = [
   ...updates.map((m) => ({ name: `${m.parent} -> ${m.name}`, kind: kindOf(m), oldModel: m.parent!, newModel: m.name })),
 ];
 const base = models.find((m) => m.parent === null);
 if (base !== undefined)
-  pairs.push({
-    name: `${base.name} re-quantized`,
-    kind: 'same float model re-quantized',
-    oldModel: base.name,
-    newModel: base.name,
-  });
+  pairs.push(
+    {
+      name: `${base.name} re-quantized`,
+      kind: 'same float model re-quantized',
+      oldModel: base.name,
+      newModel: base.name,
+    },
+    // the line's release was the float model; the next release is the same model in another encoding
+    {
+      name: `${base.name} float32 -> quantized`,
+      kind: 'same float model, float32 release re-encoded',
+      oldModel: base.name,
+      newModel: base.name,
+      fromFloat32: true,
+    },
+  );
 
 for (const pair of pairs) {
   const plain = new Map<EncodingId, ModelArtifact>();
   for (const encoding of ENCODINGS) {
     if (onlyEncodings !== undefined && !onlyEncodings.includes(encoding.id)) continue;
     const plainId = PLAIN_OF[encoding.id];
+    if (pair.fromFloat32 === true && (encoding.id === 'float32' || plainId !== undefined)) continue;
     // the old release: the parent in the plain encoding (delta-friendly rows quantize the new model against it)
-    const oldArtifact =
-      plainId === undefined
+    const oldArtifact = pair.fromFloat32
+      ? floatOf(pair.oldModel)
+      : plainId === undefined
         ? encoding.make(floatOf(pair.oldModel), floatOf(pair.oldModel))
         : ENCODINGS.find((e) => e.id === plainId)!.make(floatOf(pair.oldModel), floatOf(pair.oldModel));
     const newArtifact = encoding.make(floatOf(pair.newModel), oldArtifact);

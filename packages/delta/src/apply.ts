@@ -22,6 +22,7 @@ import { decodePlane } from './codec.js';
 import { readContainer } from './container.js';
 import { JSON_MODE, OP } from './encode.js';
 import { DeltaBaseMismatch, DeltaCorrupt, DeltaResultMismatch } from './errors.js';
+import { OLD_ENCODING, type OldEncoding, oldValues, predictAffine8, predictInt8 } from './requant.js';
 import { patchBytes } from './text-diff.js';
 import {
   ELEMENT,
@@ -79,7 +80,46 @@ function readFloat32(bytes: Uint8Array): Float32Array {
   return new Float32Array(bytes.slice().buffer);
 }
 
-/** One tensor of `length` bytes into `out` at `at`. `old` is the old tensor's bytes for a difference. */
+/** The prediction of a requantized segment: the old values on the new grid (requant.ts). */
+function requantParams(
+  program: ByteReader,
+  kind: ElementKind,
+  source: RequantSource,
+  count: number,
+  index: number,
+  firstSegment: { kind: ElementKind; bytes: Uint8Array } | undefined,
+  name: string,
+): TransformParams {
+  const values = oldValues(source.bytes, source.encoding, count);
+  if (values === undefined) throw new DeltaCorrupt(`${name}: the old tensor does not hold ${count} values`);
+  if (kind === ELEMENT.u8) {
+    const newScale = program.f64();
+    const newMin = program.f64();
+    return { transform: TRANSFORM.requant, predicted: predictAffine8(values, newScale, newMin) };
+  }
+  if (index !== 1 || firstSegment?.kind !== ELEMENT.f32 || firstSegment.bytes.length === 0)
+    throw new DeltaCorrupt(`${name}: int8 prediction without a scales segment`);
+  return { transform: TRANSFORM.requant, predicted: predictInt8(values, readFloat32(firstSegment.bytes)) };
+}
+
+/** The old tensor of another encoding a requantized tensor is predicted from. */
+interface RequantSource {
+  readonly bytes: Uint8Array;
+  readonly encoding: OldEncoding;
+}
+
+function readOldEncoding(program: ByteReader): OldEncoding {
+  const kind = program.u8();
+  if (kind === OLD_ENCODING.float32 || kind === OLD_ENCODING.float16) return { kind };
+  if (kind === OLD_ENCODING.affine8) return { kind, scale: program.f64(), min: program.f64() };
+  if (kind === OLD_ENCODING.int8PerChannel) return { kind, channels: program.varint() };
+  throw new DeltaCorrupt(`unknown old encoding ${kind}`);
+}
+
+/**
+ * One tensor of `length` bytes into `out` at `at`. `old` is the old tensor's bytes for a difference,
+ * `source` the old tensor of another encoding for a requantized one.
+ */
 function applyTensor(
   program: ByteReader,
   planes: Planes,
@@ -88,6 +128,7 @@ function applyTensor(
   length: number,
   old: Uint8Array | undefined,
   name: string,
+  source?: RequantSource,
 ): void {
   const segmentCount = program.varint();
   if (segmentCount === 0 && length !== 0) throw new DeltaCorrupt(`${name} has no segments`);
@@ -101,11 +142,14 @@ function applyTensor(
     if (segLength > length - offset || segLength % width !== 0)
       throw new DeltaCorrupt(`${name}: segment length ${segLength} does not fit`);
     const transform = program.u8();
-    if (transform > TRANSFORM.channel || !transformAllowed(kind as ElementKind, transform as TransformId))
+    if (transform > TRANSFORM.requant || !transformAllowed(kind as ElementKind, transform as TransformId))
       throw new DeltaCorrupt(`${name}: transform ${transform} on element kind ${kind}`);
-    if (transform !== TRANSFORM.none && old === undefined)
-      throw new DeltaCorrupt(`${name}: a transform without an old tensor`);
-    let params = readParams(program, transform);
+    if (transform === TRANSFORM.requant ? source === undefined : transform !== TRANSFORM.none && old === undefined)
+      throw new DeltaCorrupt(`${name}: transform ${transform} without the old tensor it needs`);
+    let params =
+      transform === TRANSFORM.requant
+        ? requantParams(program, kind as ElementKind, source!, segLength, s, firstSegment, name)
+        : readParams(program, transform);
     const base = old?.subarray(offset, offset + segLength);
     if (params.transform === TRANSFORM.channel) {
       if (s !== 1 || firstSegment?.kind !== ELEMENT.f32 || firstSegment.bytes.length === 0)
@@ -201,6 +245,14 @@ function rebuild(oldBundle: Uint8Array, program: ByteReader, planes: Planes, max
         const old = oldBundle.subarray(from, from + length);
         if (op === OP.ref) groupData.set(old, at);
         else applyTensor(program, planes, groupData, at, length, old, name);
+      } else if (op === OP.requant) {
+        const from = expectedOld + program.svarint();
+        const oldLength = program.varint();
+        if (from < 0 || from + oldLength > oldBundle.length) throw new DeltaCorrupt(`${name} refers outside the base`);
+        expectedOld = from + oldLength;
+        const encoding = readOldEncoding(program);
+        const source = { bytes: oldBundle.subarray(from, from + oldLength), encoding };
+        applyTensor(program, planes, groupData, at, length, undefined, name, source);
       } else if (op === OP.whole) applyTensor(program, planes, groupData, at, length, undefined, name);
       else throw new DeltaCorrupt(`${name}: unknown op ${op}`);
       at += length;

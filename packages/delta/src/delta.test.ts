@@ -204,6 +204,30 @@ describe('encodeDelta / applyDelta round trip', () => {
   });
 });
 
+describe('deltas across encodings', () => {
+  it('predicts int8 and uint8 tensors from the old float32/float16/uint8 values on the new grid', () => {
+    const layers: DenseSpec[] = [{ name: 'dense_0', inputs: 64, units: 32, bias: false }];
+    const model = floatModel(layers, 11);
+    for (const [from, to] of [
+      ['float32', 'int8'],
+      ['float16', 'uint8'],
+      ['uint8', 'int8'],
+      ['int8', 'uint8'],
+    ] as const) {
+      const old = bundleOf(model, () => from);
+      const next = bundleOf(model, () => to);
+      const { bytes, stats } = encodeDelta(old, next);
+      const kernel = stats.perTensor[0]!;
+      expect(kernel.transforms).toContain('requant');
+      expect(kernel.choice).toBe('diffed');
+      // the same float model re-encoded: from float values the residuals are (nearly) all zero; from a
+      // coarser integer grid they carry what that grid lost, still far less than the tensor
+      expect(kernel.deltaBytes).toBeLessThan(kernel.rawBytes * (from.startsWith('float') ? 0.1 : 0.3));
+      expect(applyDelta(old, bytes)).toEqual(next);
+    }
+  });
+});
+
 describe('applyDelta refuses bad input with a specific error', () => {
   const { old, next } = samplePair();
   const delta = encodeDelta(old, next).bytes;

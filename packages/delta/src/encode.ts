@@ -7,6 +7,7 @@
 import {
   MODEL_JSON,
   type TensorRecord,
+  elementCount,
   packBundle,
   readArtifact,
   sha256Hex,
@@ -19,7 +20,9 @@ import { DeltaInputUnsupported } from './errors.js';
 import { manifestGroups, tensorOffsets } from './layout.js';
 import { type SegmentLayout, segmentsOf } from './segments.js';
 import { diffBytes } from './text-diff.js';
+import { OLD_ENCODING, type OldEncoding, oldValues, predictAffine8, predictInt8 } from './requant.js';
 import {
+  ELEMENT,
   ELEMENT_WIDTH,
   TRANSFORM,
   type TransformParams,
@@ -29,7 +32,7 @@ import {
   transformAllowed,
 } from './transforms.js';
 
-export const OP = { ref: 0, whole: 1, diff: 2 } as const;
+export const OP = { ref: 0, whole: 1, diff: 2, requant: 3 } as const;
 export const JSON_MODE = { whole: 0, diff: 1 } as const;
 
 export interface EncodeOptions {
@@ -72,7 +75,7 @@ export interface EncodedDelta {
   readonly stats: DeltaStats;
 }
 
-const TRANSFORM_NAMES = ['none', 'xor', 'sub', 'affine', 'channel'];
+const TRANSFORM_NAMES = ['none', 'xor', 'sub', 'affine', 'channel', 'requant'];
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
@@ -102,13 +105,60 @@ interface SegmentChoice {
   readonly planes: EncodedPlane[];
 }
 
+/** A tensor stored in another encoding before, whose values predict the new integers (requant.ts). */
+interface CrossEncoding {
+  readonly old: OldEncoding;
+  readonly valueSegment: number;
+  readonly params: Extract<TransformParams, { transform: 5 }>;
+}
+
+function crossEncoding(next: TensorRecord, old: TensorRecord): CrossEncoding | undefined {
+  if (next.dtype !== 'float32' || old.dtype !== 'float32') return undefined;
+  if (next.shape.length !== old.shape.length || next.shape.some((d, i) => d !== old.shape[i])) return undefined;
+  const b = old.encoding;
+  const oldEncoding: OldEncoding | undefined =
+    b.kind === 'float32'
+      ? { kind: OLD_ENCODING.float32 }
+      : b.kind === 'float16'
+        ? { kind: OLD_ENCODING.float16 }
+        : b.kind === 'affine' && b.bits === 8
+          ? { kind: OLD_ENCODING.affine8, scale: b.scale, min: b.min }
+          : b.kind === 'int8-per-channel'
+            ? { kind: OLD_ENCODING.int8PerChannel, channels: b.scales.length }
+            : undefined;
+  if (oldEncoding === undefined) return undefined;
+  const values = oldValues(old.bytes, oldEncoding, elementCount(next.shape));
+  if (values === undefined) return undefined;
+  const a = next.encoding;
+  if (a.kind === 'affine' && a.bits === 8)
+    return {
+      old: oldEncoding,
+      valueSegment: 0,
+      params: {
+        transform: TRANSFORM.requant,
+        predicted: predictAffine8(values, a.scale, a.min),
+        newScale: a.scale,
+        newMin: a.min,
+      },
+    };
+  if (a.kind === 'int8-per-channel')
+    return {
+      old: oldEncoding,
+      valueSegment: 1,
+      params: { transform: TRANSFORM.requant, predicted: predictInt8(values, Float32Array.from(a.scales)) },
+    };
+  return undefined;
+}
+
 function candidateParams(
   layout: SegmentLayout,
   index: number,
   next: TensorRecord,
   old: TensorRecord | undefined,
+  cross: CrossEncoding | undefined,
 ): TransformParams[] {
   const out: TransformParams[] = [{ transform: TRANSFORM.none }];
+  if (cross !== undefined && cross.valueSegment === index) out.push(cross.params);
   if (old === undefined) return out;
   out.push({ transform: TRANSFORM.xor }, { transform: TRANSFORM.sub });
   const a = next.encoding;
@@ -130,6 +180,7 @@ function chooseSegment(
   offset: number,
   next: TensorRecord,
   old: TensorRecord | undefined,
+  cross: CrossEncoding | undefined,
   options: Required<EncodeOptions>,
 ): SegmentChoice {
   const width = ELEMENT_WIDTH[layout.kind]!;
@@ -141,7 +192,7 @@ function chooseSegment(
   let best:
     | { params: TransformParams; mode: 0 | 1 | 2; planes: Uint8Array[]; trials: EncodedPlane[]; cost: number }
     | undefined;
-  for (const params of candidateParams(layout, index, next, old)) {
+  for (const params of candidateParams(layout, index, next, old, cross)) {
     const residual = residualOf(layout.kind, params, bytes, base ?? bytes);
     for (const mode of modes) {
       const planes =
@@ -186,6 +237,10 @@ function writeSegment(program: ByteWriter, data: Uint8Array[], choice: SegmentCh
     program.f64(choice.params.oldMin);
     program.f64(choice.params.newScale);
     program.f64(choice.params.newMin);
+  }
+  if (choice.params.transform === TRANSFORM.requant && choice.layout.kind === ELEMENT.u8) {
+    program.f64(choice.params.newScale ?? 0);
+    program.f64(choice.params.newMin ?? 0);
   }
   program.u8(choice.layoutMode);
   if (choice.layoutMode === 2) program.varint(choice.channels);
@@ -276,26 +331,40 @@ export function encodeDelta(oldBundle: Uint8Array, newBundle: Uint8Array, option
       flushCopy();
       opCount++;
       ops.varint(t.bytes.length);
-      const oldAt = sameName !== undefined && comparable(t, sameName) ? oldOffsets.get(name) : undefined;
+      const sameAt = sameName === undefined ? undefined : oldOffsets.get(name);
+      const oldAt = sameName !== undefined && comparable(t, sameName) ? sameAt : undefined;
       const base = oldAt === undefined ? undefined : sameName;
+      const cross =
+        sameName !== undefined && sameAt !== undefined && oldAt === undefined ? crossEncoding(t, sameName) : undefined;
       const layouts = segmentsOf(t);
       let offset = 0;
       const choices = layouts.map((layout, index) => {
-        const choice = chooseSegment(layout, index, offset, t, base, settings);
+        const choice = chooseSegment(layout, index, offset, t, base, cross, settings);
         offset += layout.length;
         return choice;
       });
       const diffed = oldAt !== undefined && choices.some((c) => c.params.transform !== TRANSFORM.none);
+      const requantized = cross !== undefined && choices.some((c) => c.params.transform === TRANSFORM.requant);
       if (diffed) {
         ops.u8(OP.diff);
         ops.svarint(oldAt - expectedOld);
         expectedOld = oldAt + t.bytes.length;
+      } else if (requantized) {
+        ops.u8(OP.requant);
+        ops.svarint(sameAt! - expectedOld);
+        ops.varint(sameName!.bytes.length);
+        ops.u8(cross.old.kind);
+        if (cross.old.kind === OLD_ENCODING.affine8) {
+          ops.f64(cross.old.scale);
+          ops.f64(cross.old.min);
+        } else if (cross.old.kind === OLD_ENCODING.int8PerChannel) ops.varint(cross.old.channels);
+        expectedOld = sameAt! + sameName!.bytes.length;
       } else ops.u8(OP.whole);
       ops.varint(choices.length);
       const spent = choices.reduce((sum, c) => sum + writeSegment(ops, data, c), 0);
       perTensor.push({
         name,
-        choice: diffed ? 'diffed' : 'raw',
+        choice: diffed || requantized ? 'diffed' : 'raw',
         transforms: choices.map((c) => TRANSFORM_NAMES[c.params.transform]!),
         rawBytes: t.bytes.length,
         deltaBytes: spent,

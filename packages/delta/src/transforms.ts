@@ -21,6 +21,8 @@ export const TRANSFORM = {
   affine: 3,
   /** int8 per channel: residual = zigzag(q_new - round(q_old * s_old[c] / s_new[c])) */
   channel: 4,
+  /** another encoding before: residual = zigzag(q_new - the old values quantized on the new grid) (requant.ts) */
+  requant: 5,
 } as const;
 export type TransformId = (typeof TRANSFORM)[keyof typeof TRANSFORM];
 
@@ -33,7 +35,15 @@ export type TransformParams =
       readonly newScale: number;
       readonly newMin: number;
     }
-  | { readonly transform: 4; readonly oldScales: Float32Array; readonly newScales: Float32Array };
+  | { readonly transform: 4; readonly oldScales: Float32Array; readonly newScales: Float32Array }
+  | {
+      readonly transform: 5;
+      /** the predicted integers (bytes of the segment's element kind) */
+      readonly predicted: Uint8Array;
+      /** uint8 affine: the new grid, written to the program (int8 takes its scales from segment 0) */
+      readonly newScale?: number;
+      readonly newMin?: number;
+    };
 
 function aligned(bytes: Uint8Array): ArrayBuffer {
   // a fresh, 4-byte aligned copy the typed arrays below can view
@@ -77,8 +87,15 @@ function predictChannel(params: Extract<TransformParams, { transform: 4 }>, qOld
  * residual (direction 1) or reconstruction (direction -1) of `input` against `old`. Both have the
  * segment's length, a multiple of the element width.
  */
-function run(kind: ElementKind, params: TransformParams, input: Uint8Array, old: Uint8Array, forward: boolean) {
+function run(
+  kind: ElementKind,
+  params: TransformParams,
+  input: Uint8Array,
+  old: Uint8Array,
+  forward: boolean,
+): Uint8Array {
   const t = params.transform;
+  if (t === TRANSFORM.requant) return run(kind, { transform: TRANSFORM.sub }, input, params.predicted, forward);
   if (t === TRANSFORM.none) return input.slice();
   if (t === TRANSFORM.xor) {
     const out = new Uint8Array(input.length);
@@ -140,6 +157,7 @@ function run(kind: ElementKind, params: TransformParams, input: Uint8Array, old:
 export function transformAllowed(kind: ElementKind, transform: TransformId): boolean {
   if (transform <= TRANSFORM.sub) return true;
   if (transform === TRANSFORM.affine) return kind === ELEMENT.u8 || kind === ELEMENT.u16;
+  if (transform === TRANSFORM.requant) return kind === ELEMENT.u8 || kind === ELEMENT.i8;
   return kind === ELEMENT.i8;
 }
 
