@@ -9,6 +9,7 @@ import { isModelFleetError } from '@modelfleet/errors';
 import type { Random } from './backoff.js';
 import { createDeviceClient, type DeviceClient } from './client.js';
 import type { AgentConfig } from './config.js';
+import { updateByDelta } from './delta-update.js';
 import { completeFile, downloadArtifact } from './download.js';
 import { AgentNotEnrolled, DownloadCorrupt, SmokeTestFailed, UpdateRefused } from './errors.js';
 import { runInstallHook } from './hook.js';
@@ -29,7 +30,18 @@ import { refusalRuleOf, verifyUpdate } from './verify.js';
 export type CheckOutcome =
   | { kind: 'up-to-date'; release: number | null }
   | { kind: 'no-release' }
-  | { kind: 'installed'; release: number; sha256: string; bytesFetched: number; smokeLatencyMs: number | null }
+  | {
+      kind: 'installed';
+      release: number;
+      sha256: string;
+      /** Bytes received for this update (a failed delta's included when it fell back to the full artifact). */
+      bytesFetched: number;
+      /** How the artifact arrived: as a delta applied to the installed bundle, or the full file. */
+      path: 'delta' | 'full';
+      /** Why the offered delta was not used (the update then fetched the full artifact). */
+      deltaFallback?: string;
+      smokeLatencyMs: number | null;
+    }
   | { kind: 'refused'; release: number | null; reason: string }
   | { kind: 'failed'; release: number | null; reason: string }
   | { kind: 'rolled-back'; release: number; reason: string };
@@ -196,36 +208,71 @@ export function createAgent(deps: AgentDeps): Agent {
     const sha256 = offer.target.sha256;
     log.info({ release, sha256, size: offer.target.size }, 'update offered');
     await report({ state: 'downloading', release, artifactSha256: sha256 });
-    let download;
-    try {
-      download = await downloadArtifact({
-        url: client.blobUrl(offer.target.url),
+
+    // A delta from what this device runs, when offered; any failure falls back to the full artifact below.
+    let download: { file: string; bytesFetched: number; bytesResumed: number } | undefined;
+    let via: 'delta' | 'full' = 'full';
+    let deltaFallback: string | undefined;
+    let deltaBytes = 0;
+    if (offer.delta !== null && installed !== null && offer.delta.from === installed.sha256) {
+      const byDelta = await updateByDelta({
+        layout,
+        installedSha256: installed.sha256,
+        delta: offer.delta,
+        target: { sha256, size: offer.target.size },
+        url: client.blobUrl(offer.delta.url),
         token: identity!.deviceToken,
-        sha256,
-        size: offer.target.size,
-        downloadsDir: layout.downloads,
         ...(deps.fetch ? { fetch: deps.fetch } : {}),
         ...(signal ? { signal } : {}),
         ...(deps.onDownloadProgress ? { onProgress: (bytes: number) => void deps.onDownloadProgress?.(bytes) } : {}),
       });
-    } catch (error) {
-      if (!DownloadCorrupt.is(error)) throw error;
-      const fetched = (error.details?.fetched as number | undefined) ?? 0;
-      await report({
-        state: 'failed',
-        release,
-        artifactSha256: sha256,
-        error: error.message,
-        download: { kind: 'full', bytes: fetched },
-      });
-      return remember({ kind: 'failed', release, reason: error.message }, error);
+      if (byDelta.ok) {
+        download = byDelta;
+        via = 'delta';
+        log.info({ release, deltaBytes: byDelta.bytesFetched, fullBytes: offer.target.size }, 'delta applied');
+      } else {
+        deltaBytes = byDelta.bytesFetched;
+        deltaFallback = `delta ${byDelta.step} failed (${byDelta.code}): ${byDelta.reason}`.slice(0, 1000);
+        log.warn(
+          { release, step: byDelta.step, code: byDelta.code, reason: byDelta.reason, deltaBytes },
+          'delta failed; fetching the full artifact',
+        );
+      }
     }
-    log.info({ release, bytesFetched: download.bytesFetched, bytesResumed: download.bytesResumed }, 'downloaded');
+    if (download === undefined)
+      try {
+        download = await downloadArtifact({
+          url: client.blobUrl(offer.target.url),
+          token: identity!.deviceToken,
+          sha256,
+          size: offer.target.size,
+          downloadsDir: layout.downloads,
+          ...(deps.fetch ? { fetch: deps.fetch } : {}),
+          ...(signal ? { signal } : {}),
+          ...(deps.onDownloadProgress ? { onProgress: (bytes: number) => void deps.onDownloadProgress?.(bytes) } : {}),
+        });
+      } catch (error) {
+        if (!DownloadCorrupt.is(error)) throw error;
+        const fetched = (error.details?.fetched as number | undefined) ?? 0;
+        await report({
+          state: 'failed',
+          release,
+          artifactSha256: sha256,
+          error:
+            deltaFallback === undefined ? error.message : `${error.message}; after ${deltaFallback}`.slice(0, 2000),
+          download: { kind: 'full', bytes: fetched + deltaBytes },
+        });
+        return remember({ kind: 'failed', release, reason: error.message }, error);
+      }
+    // Bytes received for this update: a failed delta's count with the full file that replaced it.
+    const received = download.bytesFetched + deltaBytes;
+    log.info({ release, path: via, bytesFetched: received, bytesResumed: download.bytesResumed }, 'downloaded');
     await report({
       state: 'downloaded',
       release,
       artifactSha256: sha256,
-      download: { kind: 'full', bytes: download.bytesFetched },
+      download: { kind: via, bytes: received },
+      ...(deltaFallback !== undefined ? { error: deltaFallback } : {}),
     });
 
     let installedNow;
@@ -289,7 +336,7 @@ export function createAgent(deps: AgentDeps): Agent {
       state: 'installed',
       release,
       artifactSha256: sha256,
-      download: { kind: 'full', bytes: download.bytesFetched },
+      download: { kind: via, bytes: received },
       ...(installedNow.record.smokeLatencyMs !== null ? { smokeLatencyMs: installedNow.record.smokeLatencyMs } : {}),
       ...(hookError !== undefined ? { error: hookError } : {}),
     });
@@ -297,7 +344,9 @@ export function createAgent(deps: AgentDeps): Agent {
       kind: 'installed',
       release,
       sha256,
-      bytesFetched: download.bytesFetched,
+      bytesFetched: received,
+      path: via,
+      ...(deltaFallback !== undefined ? { deltaFallback } : {}),
       smokeLatencyMs: installedNow.record.smokeLatencyMs,
     });
   }

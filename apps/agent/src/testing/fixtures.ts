@@ -78,6 +78,8 @@ export interface AnswerOptions {
   /** Sign the manifest with this key instead (a bad signature for the device). */
   manifestKey?: SigningKey;
   offerKey?: SigningKey;
+  /** The offer's delta slot (issue 6); see `deltaSlot`. */
+  delta?: UpdateOffer['delta'];
   tamperOffer?: (offer: UpdateOffer) => UpdateOffer;
   tamperManifest?: (manifest: ReleaseManifest) => ReleaseManifest;
 }
@@ -106,7 +108,7 @@ export function signedAnswer(options: AnswerOptions): UpdateAnswer {
       encoding: 'float32',
       url: `/v1/blobs/${options.bundle.sha256}`,
     },
-    delta: null,
+    delta: options.delta ?? null,
     preprocessing: options.bundle.preprocessing,
     pollAfterSeconds: options.pollAfterSeconds ?? 1,
     issuedAt: now.toISOString(),
@@ -118,4 +120,10 @@ export function signedAnswer(options: AnswerOptions): UpdateAnswer {
     offer: signEnvelope(SIGNED_KINDS.updateOffer, offer, options.offerKey ?? options.key),
     releaseManifest: signEnvelope(SIGNED_KINDS.releaseManifest, manifest, options.manifestKey ?? options.key),
   };
+}
+
+/** The delta slot of an offer for delta bytes served at /v1/blobs/<sha256 of the bytes>. */
+export function deltaSlot(from: string, bytes: Uint8Array, format = 'mfdelta/1'): NonNullable<UpdateOffer['delta']> {
+  const sha256 = sha256Hex(bytes);
+  return { from, sha256, size: bytes.length, format, url: `/v1/blobs/${sha256}` };
 }

@@ -1,5 +1,6 @@
 /** Test support for the agent's unit tests and the end-to-end tests in test/ (imports demo-models: dev only). */
 export {
+  deltaSlot,
   demoBundle,
   demoPreprocessing,
   nanBundle,
