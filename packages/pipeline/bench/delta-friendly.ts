@@ -5,7 +5,9 @@
  * successor's full file), and the test accuracy of each (demo test set and the shifted test set the
  * successor was fine-tuned for).
  *
- *   npm run bench:delta-friendly -w @modelfleet/pipeline [-- --clip 0.01 --ratio 2]
+ *   npm run bench:delta-friendly -w @modelfleet/pipeline [-- --clip 0.02 --ratio 10 --keep 2 --unfolded --no-accuracy]
+ * (defaults: quantize's DEFAULT_REUSE_TOLERANCE, batch norm folded as the candidates do; the released
+ * artifact is the plain quantization of the base). Markdown table to stdout.
  */
 import { parseArgs } from 'node:util';
 import { encodeDelta } from '@modelfleet/delta';
@@ -13,6 +15,7 @@ import { createDemoDatasets, demoDatasetSpec, loadDemoModelFiles, shiftedDataset
 import { type BatchClassifier, createRuntime, loadArtifactModel, measureAccuracy } from '@modelfleet/evaluate';
 import { type ModelArtifact, encodeBundle, readArtifact } from '@modelfleet/model-format';
 import {
+  DEFAULT_REUSE_TOLERANCE,
   deltaReuseOf,
   quantizeDynamicRangeUint8,
   quantizePerChannelInt8,
@@ -22,9 +25,9 @@ import {
 
 const { values: args } = parseArgs({
   options: {
-    clip: { type: 'string', default: '0' },
-    ratio: { type: 'string', default: '2' },
-    keep: { type: 'string', default: '0' },
+    clip: { type: 'string' },
+    ratio: { type: 'string' },
+    keep: { type: 'string' },
     base: { type: 'string', default: 'mobilenet-v1-025-64' },
     successor: { type: 'string', default: 'mobilenet-v1-025-64-finetune' },
     'no-accuracy': { type: 'boolean', default: false },
@@ -32,10 +35,12 @@ const { values: args } = parseArgs({
   },
 });
 const fold = { foldBatchNorm: !args.unfolded };
+// quantize's DEFAULT_REUSE_TOLERANCE (the policy's defaults too) unless overridden
 const tolerance = {
-  clipFraction: Number(args.clip),
-  maxErrorRatio: Number(args.ratio),
-  keepWithinSteps: Number(args.keep),
+  ...DEFAULT_REUSE_TOLERANCE,
+  ...(args.clip !== undefined ? { clipFraction: Number(args.clip) } : {}),
+  ...(args.ratio !== undefined ? { maxErrorRatio: Number(args.ratio) } : {}),
+  ...(args.keep !== undefined ? { keepWithinSteps: Number(args.keep) } : {}),
   ...fold,
 };
 
@@ -82,9 +87,7 @@ for (const [name, plain, reusing] of [
     ['+reuse', reusing(successor, plain(base, fold), tolerance)],
   ] as const) {
     const bundle = encodeBundle(artifact);
-    const started = performance.now();
     const delta = encodeDelta(released, bundle);
-    const ms = performance.now() - started;
     const summary = deltaReuseOf(artifact);
     line(
       name,
@@ -96,7 +99,6 @@ for (const [name, plain, reusing] of [
       summary ? `${((summary.keptIntegers / summary.totalIntegers) * 100).toFixed(1)} %` : '',
       await accuracy(artifact),
     );
-    void ms;
   }
 }
 console.log(`${args.base} -> ${args.successor}, ${JSON.stringify(tolerance)}`);
