@@ -43,7 +43,10 @@ export interface ApplyOptions {
 }
 
 const DEFAULT_MAX_BUNDLE = DEFAULT_LIMITS.maxTotalWeightBytes + DEFAULT_LIMITS.maxModelJsonBytes;
-const MAX_PROGRAM_BYTES = 16 * 1024 * 1024;
+/** A program spends at most ~60 bytes per tensor (4,096 tensors at most) plus shard paths. */
+const MAX_PROGRAM_BYTES = 4 * 1024 * 1024;
+/** A copy/add difference is at most the new model.json plus a few bytes per instruction. */
+const MAX_JSON_DIFF_BYTES = 2 * DEFAULT_LIMITS.maxModelJsonBytes;
 const OWN_CODES = new Set([DeltaBaseMismatch.code, DeltaCorrupt.code, DeltaResultMismatch.code]);
 
 class Planes {
@@ -201,7 +204,7 @@ function rebuild(oldBundle: Uint8Array, program: ByteReader, planes: Planes, max
     if (jsonRaw !== jsonLength) throw new DeltaCorrupt('model.json length');
     modelJson = planes.next(program, jsonRaw, 'model.json');
   } else if (jsonMode === JSON_MODE.diff) {
-    if (jsonRaw > MAX_PROGRAM_BYTES) throw new DeltaCorrupt('model.json difference is too large');
+    if (jsonRaw > MAX_JSON_DIFF_BYTES) throw new DeltaCorrupt('model.json difference is too large');
     const instructions = planes.next(program, jsonRaw, 'model.json difference');
     modelJson = patchBytes(oldFiles.get(MODEL_JSON) ?? new Uint8Array(0), instructions, jsonLength);
   } else throw new DeltaCorrupt(`unknown model.json mode ${jsonMode}`);
