@@ -174,7 +174,7 @@ export async function runTour(options: TourOptions): Promise<TourResult> {
       const file = path.join(options.dataDir, `${role}.mfds`);
       await fs.writeFile(file, encodeDataset(dataset));
       await client.addDataset(DEMO_LINE, { role, file: await resolveDatasetFile(file) });
-      say(`  ${role}: ${dataset.images.length} images`);
+      say(`  ${role}: ${dataset.labels.length} images`);
     }
 
     const base = await uploadAndWait(client, BASE_MODEL, options);
