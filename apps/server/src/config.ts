@@ -43,6 +43,11 @@ export const ConfigSchema = Type.Object({
   RATE_LIMIT_DEVICE_PER_MINUTE: Type.Integer({ minimum: 0, default: 600 }),
   /** Refused credentials (401) one client address may cause per minute, per process, before it gets 429. 0: unlimited. */
   RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: Type.Integer({ minimum: 0, default: 300 }),
+  /**
+   * Reverse proxies in front of the server that append to X-Forwarded-For (TLS terminator: 1). The
+   * per-address limit then keys on the client's address, not the proxy's. 0: the socket's address.
+   */
+  TRUSTED_PROXY_HOPS: Type.Integer({ minimum: 0, maximum: 8, default: 0 }),
   /** PKCS#8 PEM of the ed25519 release-signing key (production); else a key kept in the data folder. */
   MODELFLEET_SIGNING_KEY: Type.Optional(Type.String({ minLength: 1 })),
   /** An API key to register as admin at start-up; else the embedded default makes one and prints it once. */
@@ -99,6 +104,7 @@ export interface RequestLimits {
   connectionIdleTimeoutMs: number;
   devicePerMinute: number;
   authFailuresPerMinute: number;
+  trustedProxyHops: number;
 }
 
 export interface UploadLimits {
@@ -135,6 +141,7 @@ const INTEGER_KEYS = new Set([
   'CONNECTION_IDLE_TIMEOUT_MS',
   'RATE_LIMIT_DEVICE_PER_MINUTE',
   'RATE_LIMIT_AUTH_FAILURES_PER_MINUTE',
+  'TRUSTED_PROXY_HOPS',
   'DEVICE_POLL_AFTER_SECONDS',
   'DEVICE_OFFER_LIFETIME_SECONDS',
   'DEVICE_AUTH_CACHE_TTL_MS',
@@ -202,6 +209,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = env.INIT_
         connectionIdleTimeoutMs: config.CONNECTION_IDLE_TIMEOUT_MS,
         devicePerMinute: config.RATE_LIMIT_DEVICE_PER_MINUTE,
         authFailuresPerMinute: config.RATE_LIMIT_AUTH_FAILURES_PER_MINUTE,
+        trustedProxyHops: config.TRUSTED_PROXY_HOPS,
       },
       modelUploadBytes: config.MODEL_UPLOAD_MAX_BYTES,
       modelUploadMaxFiles: config.MODEL_UPLOAD_MAX_FILES,

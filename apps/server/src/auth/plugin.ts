@@ -32,6 +32,21 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * The address a request came from, for per-address limits: the socket's, or — behind `trustedProxyHops`
+ * proxies that each append to X-Forwarded-For — the entry the nearest trusted proxy saw. Entries further
+ * left are written by the client and not trusted.
+ */
+export function clientAddress(request: FastifyRequest, trustedProxyHops: number): string {
+  if (trustedProxyHops === 0) return request.ip;
+  const header = request.headers['x-forwarded-for'];
+  const hops = (Array.isArray(header) ? header.join(',') : (header ?? ''))
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  return hops[hops.length - trustedProxyHops] ?? request.ip;
+}
+
 /** The bearer credential of a request, if any. */
 export function bearerToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
@@ -83,7 +98,7 @@ export const authPlugin = fp(
     // Every refused credential counts against the client's address: a guessed token or key costs a
     // database query when it misses the caches, so guessing is throttled before it reaches the database.
     fastify.addHook('onResponse', (request, reply, done) => {
-      if (reply.statusCode === 401) failuresPerAddress.hit(request.ip);
+      if (reply.statusCode === 401) failuresPerAddress.hit(clientAddress(request, limits.trustedProxyHops));
       done();
     });
 
@@ -92,7 +107,7 @@ export const authPlugin = fp(
       const presentsCredential = request.headers.authorization !== undefined;
       if (
         (access?.kind === 'person' || access?.kind === 'device' || presentsCredential) &&
-        failuresPerAddress.blocked(request.ip)
+        failuresPerAddress.blocked(clientAddress(request, limits.trustedProxyHops))
       ) {
         throw tooMany('refused credentials from this address', failuresPerAddress, reply);
       }

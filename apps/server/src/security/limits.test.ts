@@ -72,6 +72,7 @@ describe('security headers and request limits', () => {
       connectionIdleTimeoutMs: 120_000,
       devicePerMinute: 600,
       authFailuresPerMinute: 300,
+      trustedProxyHops: 0,
     });
     expect(server.config.limits.requests.deviceBodyBytes).toBe(2048);
     expect(() => loadConfig({ JSON_MAX_DEPTH: '2' })).toThrow(/JSON_MAX_DEPTH/);
@@ -160,6 +161,7 @@ describe('rate limits and timeouts', () => {
       RATE_LIMIT_DEVICE_PER_MINUTE: '5',
       RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '4',
       CONNECTION_IDLE_TIMEOUT_MS: '300',
+      TRUSTED_PROXY_HOPS: '1',
     });
     await createLine(server, 'rate-line');
   }, 60_000);
@@ -239,6 +241,25 @@ describe('rate limits and timeouts', () => {
     } finally {
       auth.authenticate = original;
     }
+  });
+
+  it('behind a trusted proxy, limits the client address the proxy saw, not the proxy’s (nor what the client claims)', async () => {
+    const proxy = '10.0.0.2';
+    const viaProxy = (client: string, claimed?: string) =>
+      server.app.inject({
+        method: 'GET',
+        url: '/v1/device/update',
+        headers: {
+          ...bearer(generateFleetToken('mfd').token),
+          'x-forwarded-for': claimed === undefined ? client : `${claimed}, ${client}`,
+        },
+        remoteAddress: proxy,
+      });
+    // Four refusals for one client, each time claiming another address in front: still the same client.
+    for (let i = 0; i < 4; i++) expect((await viaProxy('192.0.2.10', `198.18.0.${i}`)).statusCode).toBe(401);
+    expect((await viaProxy('192.0.2.10', '198.18.0.99')).statusCode).toBe(429);
+    // Another client behind the same proxy is not affected.
+    expect((await viaProxy('192.0.2.11')).statusCode).toBe(401);
   });
 
   it('closes a connection that stops sending mid-request (slow loris) after CONNECTION_IDLE_TIMEOUT_MS', async () => {
