@@ -57,6 +57,22 @@ describe('fleet wire bytes', () => {
     expect(fleet.fleetWireBytes).toBe(3 * fromOld + 2 * candidate.wireBytes + 4 * 0 + 1 * candidate.wireBytes);
     expect(fleet.fullWireBytes).toBe(10 * candidate.wireBytes);
   });
+
+  it('counts devices whose artifact no delta can start from at the full wire size, and says why', () => {
+    const garbage = new Uint8Array([1, 2, 3, 4]);
+    const candidate = { bundle: near, bundleSha256: sha256Hex(near), wireBytes: 5000 };
+    const fleet = fleetWireOf(
+      {
+        basis: 'devices',
+        sources: [{ artifactSha256: sha256Hex(garbage), devices: 2, bundle: garbage }],
+        uncountedDevices: 0,
+      },
+      candidate,
+    );
+    expect(fleet.sources[0]).toMatchObject({ deltaBytes: null, sentBytes: 5000, error: expect.any(String) });
+    expect(fleet.deltaBytes).toEqual({});
+    expect(fleet.fleetWireBytes).toBe(10_000);
+  });
 });
 
 describe('variants of a policy', () => {

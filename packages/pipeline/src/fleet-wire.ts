@@ -27,7 +27,14 @@ export interface CandidateFleetWire {
   /** Delta size from each source artifact (sha256) to the candidate; 0 when the device already runs it. */
   deltaBytes: Record<string, number>;
   /** Per source: devices and the bytes each is sent, min(delta, full wire size). */
-  sources: { artifactSha256: string; devices: number; deltaBytes: number; sentBytes: number }[];
+  sources: {
+    artifactSha256: string;
+    devices: number;
+    /** null when no delta could be encoded from that artifact (`error` says why; the full file is sent). */
+    deltaBytes: number | null;
+    sentBytes: number;
+    error?: string;
+  }[];
   uncountedDevices: number;
   /** Sum over devices of the bytes sent to move them to the candidate. */
   fleetWireBytes: number;
@@ -41,8 +48,23 @@ export function fleetWireOf(
 ): CandidateFleetWire {
   const deltaBytes: Record<string, number> = {};
   const sources = fleet.sources.map((source) => {
-    const delta =
-      source.artifactSha256 === candidate.bundleSha256 ? 0 : encodeDelta(source.bundle, candidate.bundle).bytes.length;
+    let delta: number;
+    try {
+      delta =
+        source.artifactSha256 === candidate.bundleSha256
+          ? 0
+          : encodeDelta(source.bundle, candidate.bundle).bytes.length;
+    } catch (error) {
+      // an installed artifact the encoder cannot read (not a bundle of this format): those devices
+      // get the full file, and the candidate is measured all the same
+      return {
+        artifactSha256: source.artifactSha256,
+        devices: source.devices,
+        deltaBytes: null,
+        sentBytes: candidate.wireBytes,
+        error: error instanceof Error ? error.message : String(error),
+      };
+    }
     deltaBytes[source.artifactSha256] = delta;
     return {
       artifactSha256: source.artifactSha256,
