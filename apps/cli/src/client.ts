@@ -4,9 +4,12 @@ import type {
   CreateApiKeyBody,
   CreatedApiKey,
   CreateModelLineBody,
+  CreateRolloutBody,
   Dataset,
   DatasetList,
   DatasetRole,
+  DeviceList,
+  DevicePin,
   ErrorResponse,
   ModelLine,
   ModelLineList,
@@ -15,6 +18,10 @@ import type {
   PublishBody,
   Release,
   ReleaseList,
+  RolloutAction,
+  RolloutList,
+  RolloutListQuery,
+  RolloutView,
   VersionAccepted,
   WhoAmI,
 } from '@modelfleet/contracts';
@@ -70,12 +77,23 @@ export interface ApiClient {
   publish(line: string, body: PublishBody): Promise<Release>;
   listReleases(line: string, options?: { channel?: string | undefined }): Promise<ReleaseList>;
   publicKeys(): Promise<PublicKeys>;
+  createRollout(body: CreateRolloutBody): Promise<RolloutView>;
+  listRollouts(query?: RolloutListQuery): Promise<RolloutList>;
+  getRollout(id: string): Promise<RolloutView>;
+  rolloutAction(id: string, action: RolloutAction, reason?: string): Promise<RolloutView>;
+  listDevices(query?: {
+    line?: string | undefined;
+    channel?: string | undefined;
+    tag?: string | undefined;
+  }): Promise<DeviceList>;
+  pinDevice(deviceId: string, release: number): Promise<DevicePin>;
+  unpinDevice(deviceId: string): Promise<DevicePin>;
 }
 
 type Expect = 'json' | 'text' | 'none';
 
 interface RequestSpec {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   path: string;
   query?: Record<string, string | undefined>;
   json?: unknown;
@@ -247,5 +265,31 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
         expect: 'json',
       }),
     publicKeys: () => send({ method: 'GET', path: '/v1/keys', expect: 'json' }),
+    createRollout: (body) => send({ method: 'POST', path: '/v1/rollouts', json: body, expect: 'json' }),
+    listRollouts: (query = {}) =>
+      send({
+        method: 'GET',
+        path: '/v1/rollouts',
+        query: { line: query.line, channel: query.channel, state: query.state },
+        expect: 'json',
+      }),
+    getRollout: (id) => send({ method: 'GET', path: `/v1/rollouts/${segment(id)}`, expect: 'json' }),
+    rolloutAction: (id, action, reason) =>
+      send({
+        method: 'POST',
+        path: `/v1/rollouts/${segment(id)}/${action}`,
+        json: reason === undefined ? {} : { reason },
+        expect: 'json',
+      }),
+    listDevices: (query = {}) =>
+      send({
+        method: 'GET',
+        path: '/v1/devices',
+        query: { line: query.line, channel: query.channel, tag: query.tag },
+        expect: 'json',
+      }),
+    pinDevice: (deviceId, release) =>
+      send({ method: 'PUT', path: `/v1/devices/${segment(deviceId)}/pin`, json: { release }, expect: 'json' }),
+    unpinDevice: (deviceId) => send({ method: 'DELETE', path: `/v1/devices/${segment(deviceId)}/pin`, expect: 'json' }),
   };
 }

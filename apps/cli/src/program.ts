@@ -6,6 +6,7 @@ import { registerKeyCommands } from './commands/keys.js';
 import { registerLoginCommands } from './commands/login.js';
 import { registerModelCommands } from './commands/models.js';
 import { registerReleaseCommands } from './commands/releases.js';
+import { registerDeviceCommands, registerRolloutCommands } from './commands/rollouts.js';
 import { registerUploadCommand } from './commands/upload.js';
 
 /**
@@ -34,6 +35,8 @@ export function createProgram(context: CliContext): Command {
   registerUploadCommand(program, context);
   registerCandidateCommands(program, context);
   registerReleaseCommands(program, context);
+  registerRolloutCommands(program, context);
+  registerDeviceCommands(program, context);
   registerKeyCommands(program, context);
   return program;
 }

@@ -1,4 +1,11 @@
-import { VARIANTS, type Candidate, type ModelLine, type ModelVersion, type Release } from '@modelfleet/contracts';
+import {
+  VARIANTS,
+  type Candidate,
+  type ModelLine,
+  type ModelVersion,
+  type Release,
+  type RolloutView,
+} from '@modelfleet/contracts';
 import type { CliContext, CliOutput } from '../context.js';
 
 /** A stream that keeps what was written, for asserting on the CLI's output. */
@@ -112,6 +119,46 @@ export function release(overrides: Partial<Release> = {}): Release {
       signatures: [{ keyId: 'key-1', signature: 'sig' }],
     },
     createdAt: '2026-11-29T19:03:00.000Z',
+    ...overrides,
+  };
+}
+
+/** A rollout of release 4 in three waves (10 %, 50 %, 100 %) of 10 devices, the first wave under way. */
+export function rolloutView(overrides: Partial<RolloutView> = {}): RolloutView {
+  const counts = { pending: 0, in_progress: 0, succeeded: 0, failed: 0, timed_out: 0 };
+  const wave = (index: number, percent: number, total: number, succeeded: number) => ({
+    index,
+    percent,
+    devices: [],
+    state: (succeeded === total && total > 0 ? 'succeeded' : index === 0 ? 'running' : 'pending') as 'running',
+    total,
+    counts: { ...counts, succeeded, in_progress: total - succeeded },
+    progress: total === 0 ? 0 : succeeded / total,
+    startedAt: index === 0 ? new Date(0).toISOString() : null,
+    finishedAt: null,
+  });
+  return {
+    id: '0190a8f2-1111-7000-8000-000000000001',
+    line: 'sorter',
+    channel: 'stable',
+    release: 4,
+    releaseId: 'rel-4',
+    artifactSha256: 'd'.repeat(64),
+    rollbackRelease: null,
+    tagFilter: [],
+    state: 'running',
+    stateReason: null,
+    currentWave: 0,
+    successThreshold: 100,
+    errorThreshold: { count: 1 },
+    inProgressTimeoutSeconds: 3600,
+    autoAdvance: true,
+    waves: [wave(0, 10, 1, 0), wave(1, 50, 0, 0), wave(2, 100, 0, 0)],
+    targetDevices: 10,
+    totals: { members: 1, ...counts, in_progress: 1 },
+    createdAt: new Date(0).toISOString(),
+    updatedAt: new Date(0).toISOString(),
+    finishedAt: null,
     ...overrides,
   };
 }

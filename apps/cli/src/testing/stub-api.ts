@@ -1,6 +1,6 @@
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { ErrorResponse, ModelLine, ModelVersion, Release } from '@modelfleet/contracts';
+import type { DeviceInfo, ErrorResponse, ModelLine, ModelVersion, Release, RolloutView } from '@modelfleet/contracts';
 
 export interface RecordedCall {
   method: string;
@@ -16,6 +16,9 @@ export interface StubApi {
   /** The answers to successive GETs of a version; the last one repeats. */
   versionScript: ModelVersion[];
   release: Release;
+  /** The answers to successive GETs of a rollout; the last one repeats. POST /v1/rollouts answers the first. */
+  rolloutScript: RolloutView[];
+  devices: DeviceInfo[];
 }
 
 export const STUB_KEY = 'mfk_stubkey0000000000000000';
@@ -32,7 +35,16 @@ function fail(reply: FastifyReply, statusCode: number, code: string, message: st
 export async function startStubApi(options: { line: ModelLine; release: Release }): Promise<StubApi> {
   const app = Fastify();
   await app.register(multipart, { limits: { fileSize: 1024 * 1024 * 1024 } });
-  const stub: StubApi = { app, url: '', calls: [], versionScript: [], release: options.release };
+  const stub: StubApi = {
+    app,
+    url: '',
+    calls: [],
+    versionScript: [],
+    release: options.release,
+    rolloutScript: [],
+    devices: [],
+  };
+  let rolloutReads = 0;
   let versionReads = 0;
 
   app.addHook('preHandler', async (request: FastifyRequest, reply) => {
@@ -82,6 +94,46 @@ export async function startStubApi(options: { line: ModelLine; release: Release 
   });
   app.post('/v1/models/:line/releases', async (_request, reply) => reply.status(201).send(stub.release));
   app.get('/v1/models/:line/releases', async () => ({ items: [stub.release] }));
+
+  app.post('/v1/rollouts', async (_request, reply) => {
+    rolloutReads = 0;
+    return reply.status(201).send(stub.rolloutScript[0]);
+  });
+  app.get('/v1/rollouts', async () => ({ items: stub.rolloutScript.slice(-1) }));
+  app.get('/v1/rollouts/:id', async (request, reply) => {
+    const { id } = request.params as { id: string };
+    const index = Math.min(rolloutReads, stub.rolloutScript.length - 1);
+    const view = stub.rolloutScript[index];
+    if (view === undefined || view.id !== id)
+      return fail(reply, 404, 'MF_ERR_ROLLOUT_NOT_FOUND', `rollout ${id} does not exist`);
+    rolloutReads += 1;
+    return view;
+  });
+  app.post('/v1/rollouts/:id/:action', async (request) => {
+    const { action } = request.params as { action: string };
+    const states: Record<string, RolloutView['state']> = {
+      pause: 'paused',
+      resume: 'running',
+      abort: 'aborted',
+      approve: 'running',
+      rollback: 'rolled_back',
+    };
+    const reason = (request.body as { reason?: string } | undefined)?.reason ?? null;
+    return { ...stub.rolloutScript.at(-1)!, state: states[action]!, stateReason: reason };
+  });
+  app.get('/v1/devices', async () => ({ items: stub.devices }));
+  app.put('/v1/devices/:deviceId/pin', async (request) => ({
+    deviceId: (request.params as { deviceId: string }).deviceId,
+    line: 'sorter',
+    channel: 'stable',
+    pinnedRelease: (request.body as { release: number }).release,
+  }));
+  app.delete('/v1/devices/:deviceId/pin', async (request) => ({
+    deviceId: (request.params as { deviceId: string }).deviceId,
+    line: 'sorter',
+    channel: 'stable',
+    pinnedRelease: null,
+  }));
 
   stub.url = await app.listen({ port: 0, host: '127.0.0.1' });
   return stub;
