@@ -13,7 +13,7 @@
  *   scratch         the base's recipe from another seed with fewer epochs (a different network).
  *
  *   npm run train -w @modelfleet/demo-models -- [--stage all|base|continue|successors|head|top2|finetune|finetune-lowlr|scratch]
- *       [--epochs 26] [--base-lr 5e-3] [--patience 8] [--seed 2020] [--out dir]
+ *       [--epochs 18] [--base-lr 5e-3] [--patience 8] [--seed 2020] [--out dir]
  *
  * Progress lines go to stdout; run it with nohup in the background. Deterministic: seeded
  * initialisers, seeded shuffles and augmentation, and Math.random replaced by a seeded generator
@@ -35,7 +35,7 @@ import {
 } from '../src/dataset-spec.js';
 import {
   type DemoManifest,
-  type DemoModelName,
+  type TrainableModelName,
   type DemoModelRecord,
   fixturesDir,
   loadModelFolder,
@@ -53,7 +53,7 @@ const SEED = 2020;
 const SCRATCH_SEED = 7;
 const BATCH = 16;
 const TARGET_TEST_ACCURACY = 0.95;
-const BASE: DemoModelName = 'mobilenet-v1-025-64';
+const BASE: TrainableModelName = 'mobilenet-v1-025-64';
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2)
@@ -88,9 +88,9 @@ const data = createDemoDatasets(demoDatasetSpec);
 // Checkpoints are selected on `validation`; the network is fitted on `fit` (+ the pretraining set).
 const { fit, validation } = splitValidation(data.train, demoValidationSplit);
 const shifted = createDemoDatasets(shiftedDatasetSpec);
-// The harder pretraining distribution's training set is extra training data for runs from scratch
-// (its own test set is not used); `--with-pretrain false` trains on `fit` alone.
-const withPretrain = args.get('with-pretrain') !== 'false';
+// `--with-pretrain true` adds the harder pretraining distribution's training set as extra training
+// data for runs from scratch (its own test set is not used); by default they train on `fit` alone.
+const withPretrain = args.get('with-pretrain') === 'true';
 const pretrain = withPretrain ? createDemoDatasets(pretrainDatasetSpec) : undefined;
 const fromScratchData = pretrain ? concatDatasets(fit, pretrain.train) : fit;
 const { preprocessing } = demoDatasetSpec;
@@ -101,8 +101,8 @@ log(
 
 // --out writes the fixtures elsewhere (e.g. to try a recipe without touching the committed ones).
 const outDir = args.has('out') ? resolve(args.get('out')!) : fixturesDir();
-const modelDir = (name: DemoModelName): string => `${join(outDir, name)}/`;
-const loadFiles = (name: DemoModelName): Map<string, Uint8Array> => loadModelFolder(modelDir(name));
+const modelDir = (name: TrainableModelName): string => `${join(outDir, name)}/`;
+const loadFiles = (name: TrainableModelName): Map<string, Uint8Array> => loadModelFolder(modelDir(name));
 const manifestPath = join(outDir, 'manifest.json');
 const manifest: DemoManifest = existsSync(manifestPath)
   ? (JSON.parse(readFileSync(manifestPath, 'utf8')) as DemoManifest)
@@ -122,7 +122,7 @@ manifest.pretrainDataset = pretrainDatasetSpec;
 manifest.shiftedDataset = shiftedDatasetSpec;
 manifest.runtime = `@tensorflow/tfjs ${tf.version.tfjs}, wasm backend (SIMD), Node ${process.version}, gradient kernels from src/kernels`;
 
-function writeFixture(name: DemoModelName, serialized: SerializedModel): DemoModelRecord['files'] {
+function writeFixture(name: TrainableModelName, serialized: SerializedModel): DemoModelRecord['files'] {
   const dir = modelDir(name);
   mkdirSync(dir, { recursive: true });
   const json = new TextEncoder().encode(serialized.modelJson);
@@ -153,7 +153,7 @@ async function accuracies(model: LayersModel): Promise<DemoModelRecord['accuracy
 }
 
 /** Writes this run's record over the file's current one, so stages run in parallel keep each other's. */
-function saveManifest(written: DemoModelName): void {
+function saveManifest(written: TrainableModelName): void {
   const onDisk = existsSync(manifestPath) ? (JSON.parse(readFileSync(manifestPath, 'utf8')) as DemoManifest) : manifest;
   const models = { ...onDisk.models, [written]: manifest.models[written] };
   writeFileSync(manifestPath, `${JSON.stringify({ ...manifest, models }, null, 2)}\n`);
@@ -224,7 +224,12 @@ async function trainSelectingOnValidation(
 }
 
 /** A MobileNet-v1 0.25 from scratch with validation selection; writes fixture `name`. */
-async function trainFromScratch(name: DemoModelName, seed: number, epochs: number, description: string): Promise<void> {
+async function trainFromScratch(
+  name: TrainableModelName,
+  seed: number,
+  epochs: number,
+  description: string,
+): Promise<void> {
   mathRandom = createPrng(seed ^ 0x5eed);
   const model = buildMobileNetV1(tf, { alpha: 0.25, size: 64, classes: 5, dropout: 0.1, seed });
   const rate = Number(args.get('base-lr') ?? 5e-3);
@@ -277,7 +282,7 @@ if (runs('base')) {
   await trainFromScratch(
     BASE,
     Number(args.get('seed') ?? SEED),
-    Number(args.get('epochs') ?? 26),
+    Number(args.get('epochs') ?? 18),
     'MobileNet-v1 alpha 0.25, 64x64x3, trained from scratch on the synthetic set (demoDatasetSpec), checkpoint chosen on a validation split of its training set',
   );
 }
@@ -321,9 +326,24 @@ if (stage === 'continue') {
   saveManifest(BASE);
 }
 
+/**
+ * `--wait-base true`: generate the data now, then wait until a base trained by this script (a
+ * record with a chosen epoch) is in the manifest — so successor stages can be started while the
+ * base still trains.
+ */
+if (args.get('wait-base') === 'true' && stage !== 'base' && stage !== 'all') {
+  const baseReady = (): boolean => {
+    const onDisk = JSON.parse(readFileSync(manifestPath, 'utf8')) as DemoManifest;
+    return typeof onDisk.models[BASE]?.training.chosenEpoch === 'number';
+  };
+  log('waiting for the base');
+  while (!baseReady()) await new Promise((resolve) => setTimeout(resolve, 5000));
+  log('base ready');
+}
+
 /** Successors from the committed base, on the shifted distribution (a field update's new data). */
 async function writeSuccessor(
-  name: DemoModelName,
+  name: TrainableModelName,
   model: LayersModel,
   description: string,
   training: Record<string, unknown>,
@@ -388,11 +408,11 @@ if (runs('successors', 'top2')) {
   );
 }
 
-async function fullFineTune(name: DemoModelName, rate: number, seed: number, description: string): Promise<void> {
+async function fullFineTune(name: TrainableModelName, rate: number, seed: number, description: string): Promise<void> {
   const model = await deserializeModel(loadFiles(BASE));
   mathRandom = createPrng(seed ^ 0x5eed);
   model.compile({ optimizer: tf.train.adam(rate), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
-  const epochs = 2;
+  const epochs = Number(args.get('epochs') ?? 2);
   const reports = await trainEpochs(model, shifted.train, {
     epochs,
     batchSize: BATCH,
@@ -438,7 +458,7 @@ if (stage === 'all' || stage === 'scratch') {
   await trainFromScratch(
     'mobilenet-v1-025-64-scratch',
     Number(args.get('seed') ?? SCRATCH_SEED),
-    Number(args.get('epochs') ?? 14),
+    Number(args.get('epochs') ?? 10),
     'the base recipe retrained from scratch with another seed and fewer epochs: a different network for the same task (no tensor relates to the base)',
   );
 }

@@ -13,6 +13,7 @@
 export {
   DEMO_MODEL_NAMES,
   type DemoModelName,
+  type TrainableModelName,
   type DemoManifest,
   type DemoModelRecord,
   demoModelPath,
