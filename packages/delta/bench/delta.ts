@@ -68,6 +68,12 @@ const ENCODINGS: { id: EncodingId; make: (next: ModelArtifact, previousRelease: 
   { id: 'int8', make: (a) => quantizePerChannelInt8(a) },
   { id: 'uint8 + reuse', make: (a, previous) => quantizeUint8Reusing(a, previous) },
   { id: 'int8 + reuse', make: (a, previous) => quantizePerChannelInt8Reusing(a, previous) },
+  // a stricter policy than quantize's default: reused grids, but every weight rounded to its nearest
+  // integer (no previous integer kept while within a few steps of the new value)
+  {
+    id: 'int8 + reuse, exact rounding',
+    make: (a, previous) => quantizePerChannelInt8Reusing(a, previous, { keepWithinSteps: 0 }),
+  },
 ];
 /** The release a delta-friendly encoding quantizes against: the old model in the plain encoding. */
 const PLAIN_OF: Partial<Record<EncodingId, EncodingId>> = {

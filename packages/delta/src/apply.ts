@@ -22,7 +22,15 @@ import { decodePlane } from './codec.js';
 import { readContainer } from './container.js';
 import { JSON_MODE, OP } from './encode.js';
 import { DeltaBaseMismatch, DeltaCorrupt, DeltaResultMismatch } from './errors.js';
-import { OLD_ENCODING, type OldEncoding, oldValues, predictAffine8, predictInt8 } from './requant.js';
+import {
+  OLD_ENCODING,
+  type OldEncoding,
+  applyFactors,
+  oldValues,
+  predictAffine8,
+  predictFloat16,
+  predictInt8,
+} from './requant.js';
 import { patchBytes } from './text-diff.js';
 import {
   ELEMENT,
@@ -93,13 +101,22 @@ function requantParams(
   firstSegment: { kind: ElementKind; bytes: Uint8Array } | undefined,
   name: string,
 ): TransformParams {
-  const values = oldValues(source.bytes, source.encoding, count);
-  if (values === undefined) throw new DeltaCorrupt(`${name}: the old tensor does not hold ${count} values`);
-  if (kind === ELEMENT.u8) {
-    const newScale = program.f64();
-    const newMin = program.f64();
-    return { transform: TRANSFORM.requant, predicted: predictAffine8(values, newScale, newMin) };
+  const grid = kind === ELEMENT.u8 ? { scale: program.f64(), min: program.f64() } : undefined;
+  const hasFactors = program.u8();
+  if (hasFactors > 1) throw new DeltaCorrupt(`${name}: bad factors flag`);
+  let factors: Float32Array | undefined;
+  if (hasFactors === 1) {
+    const channels = program.varint();
+    if (channels === 0 || channels > count) throw new DeltaCorrupt(`${name}: bad factor count`);
+    factors = readFloat32(program.take(4 * channels));
   }
+  const elements = count / ELEMENT_WIDTH[kind]!;
+  const values = oldValues(source.bytes, source.encoding, elements);
+  if (values === undefined) throw new DeltaCorrupt(`${name}: the old tensor does not hold ${elements} values`);
+  if (factors !== undefined) applyFactors(values, factors);
+  if (grid !== undefined)
+    return { transform: TRANSFORM.requant, predicted: predictAffine8(values, grid.scale, grid.min) };
+  if (kind === ELEMENT.f16) return { transform: TRANSFORM.requant, predicted: predictFloat16(values) };
   if (index !== 1 || firstSegment?.kind !== ELEMENT.f32 || firstSegment.bytes.length === 0)
     throw new DeltaCorrupt(`${name}: int8 prediction without a scales segment`);
   return { transform: TRANSFORM.requant, predicted: predictInt8(values, readFloat32(firstSegment.bytes)) };

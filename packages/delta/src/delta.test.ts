@@ -213,6 +213,7 @@ describe('deltas across encodings', () => {
       ['float16', 'uint8'],
       ['uint8', 'int8'],
       ['int8', 'uint8'],
+      ['float32', 'float16'],
     ] as const) {
       const old = bundleOf(model, () => from);
       const next = bundleOf(model, () => to);
@@ -225,6 +226,21 @@ describe('deltas across encodings', () => {
       expect(kernel.deltaBytes).toBeLessThan(kernel.rawBytes * (from.startsWith('float') ? 0.1 : 0.3));
       expect(applyDelta(old, bytes)).toEqual(next);
     }
+  });
+
+  it('follows a per-channel rescaling (batch norm folded into the kernel) with per-channel factors', () => {
+    const layers: DenseSpec[] = [{ name: 'dense_0', inputs: 64, units: 32, bias: false }];
+    const model = floatModel(layers, 12);
+    const kernel = model.weights.get('dense_0/kernel')!;
+    const folded = kernel.map((v, i) => v * (0.5 + (i % 32) / 16));
+    const old = bundleOf(model, () => 'float32');
+    const next = bundleOf({ ...model, weights: new Map([['dense_0/kernel', folded]]) }, () => 'int8');
+    const { bytes, stats } = encodeDelta(old, next);
+    const stat = stats.perTensor[0]!;
+    expect(stat.transforms).toEqual(['none', 'requant']);
+    // 128 bytes of scales + 128 bytes of factors + near-zero residuals, of 2,176
+    expect(stat.deltaBytes).toBeLessThan(400);
+    expect(applyDelta(old, bytes)).toEqual(next);
   });
 });
 

@@ -7,6 +7,7 @@
 import {
   MODEL_JSON,
   type TensorRecord,
+  decodeTensor,
   elementCount,
   packBundle,
   readArtifact,
@@ -20,7 +21,16 @@ import { DeltaInputUnsupported } from './errors.js';
 import { manifestGroups, tensorOffsets } from './layout.js';
 import { type SegmentLayout, segmentsOf } from './segments.js';
 import { diffBytes } from './text-diff.js';
-import { OLD_ENCODING, type OldEncoding, oldValues, predictAffine8, predictInt8 } from './requant.js';
+import {
+  OLD_ENCODING,
+  type OldEncoding,
+  applyFactors,
+  channelFactors,
+  oldValues,
+  predictAffine8,
+  predictFloat16,
+  predictInt8,
+} from './requant.js';
 import {
   ELEMENT,
   ELEMENT_WIDTH,
@@ -105,11 +115,18 @@ interface SegmentChoice {
   readonly planes: EncodedPlane[];
 }
 
-/** A tensor stored in another encoding before, whose values predict the new integers (requant.ts). */
+/** A tensor stored in another encoding before, whose values predict the new ones (requant.ts). */
 interface CrossEncoding {
   readonly old: OldEncoding;
   readonly valueSegment: number;
-  readonly params: Extract<TransformParams, { transform: 5 }>;
+  readonly candidates: readonly Extract<TransformParams, { transform: 5 }>[];
+}
+
+/** Channels of a tensor for per-channel factors: the trailing dims until there is more than one. */
+function trailingChannels(shape: readonly number[]): number {
+  let channels = 1;
+  for (let d = shape.length - 1; d >= 0 && channels === 1; d--) channels *= shape[d]!;
+  return Math.max(1, channels);
 }
 
 function crossEncoding(next: TensorRecord, old: TensorRecord): CrossEncoding | undefined {
@@ -128,26 +145,36 @@ function crossEncoding(next: TensorRecord, old: TensorRecord): CrossEncoding | u
             : undefined;
   if (oldEncoding === undefined) return undefined;
   const values = oldValues(old.bytes, oldEncoding, elementCount(next.shape));
-  if (values === undefined) return undefined;
+  if (values === undefined || values.length === 0) return undefined;
   const a = next.encoding;
-  if (a.kind === 'affine' && a.bits === 8)
-    return {
-      old: oldEncoding,
-      valueSegment: 0,
-      params: {
+  let predict: (v: Float64Array) => Uint8Array;
+  let valueSegment = 0;
+  let channels = trailingChannels(next.shape);
+  let grid: { newScale?: number; newMin?: number } = {};
+  if (a.kind === 'affine' && a.bits === 8) {
+    predict = (v) => predictAffine8(v, a.scale, a.min);
+    grid = { newScale: a.scale, newMin: a.min };
+  } else if (a.kind === 'int8-per-channel') {
+    const scales = Float32Array.from(a.scales);
+    predict = (v) => predictInt8(v, scales);
+    valueSegment = 1;
+    channels = scales.length;
+  } else if (a.kind === 'float16') predict = predictFloat16;
+  else return undefined;
+  const factors = channelFactors(values, decodeTensor(next), channels);
+  return {
+    old: oldEncoding,
+    valueSegment,
+    candidates: [
+      { transform: TRANSFORM.requant, predicted: predict(values), ...grid },
+      {
         transform: TRANSFORM.requant,
-        predicted: predictAffine8(values, a.scale, a.min),
-        newScale: a.scale,
-        newMin: a.min,
+        predicted: predict(applyFactors(Float64Array.from(values), factors)),
+        ...grid,
+        factors,
       },
-    };
-  if (a.kind === 'int8-per-channel')
-    return {
-      old: oldEncoding,
-      valueSegment: 1,
-      params: { transform: TRANSFORM.requant, predicted: predictInt8(values, Float32Array.from(a.scales)) },
-    };
-  return undefined;
+    ],
+  };
 }
 
 function candidateParams(
@@ -158,7 +185,7 @@ function candidateParams(
   cross: CrossEncoding | undefined,
 ): TransformParams[] {
   const out: TransformParams[] = [{ transform: TRANSFORM.none }];
-  if (cross !== undefined && cross.valueSegment === index) out.push(cross.params);
+  if (cross !== undefined && cross.valueSegment === index) out.push(...cross.candidates);
   if (old === undefined) return out;
   out.push({ transform: TRANSFORM.xor }, { transform: TRANSFORM.sub });
   const a = next.encoding;
@@ -198,7 +225,8 @@ function chooseSegment(
       const planes =
         mode === 1 ? shuffle(residual, width) : [mode === 2 ? toChannelMajor(residual, channels) : residual];
       const trials = planes.map((p) => trialPlane(p, options.selectionQuality));
-      const cost = trials.reduce((sum, t) => sum + t.stored.length, 0);
+      const factorBytes = params.transform === TRANSFORM.requant ? 4 * (params.factors?.length ?? 0) : 0;
+      const cost = trials.reduce((sum, t) => sum + t.stored.length, factorBytes);
       if (best === undefined || cost < best.cost) best = { params, mode, planes, trials, cost };
     }
   }
@@ -238,9 +266,17 @@ function writeSegment(program: ByteWriter, data: Uint8Array[], choice: SegmentCh
     program.f64(choice.params.newScale);
     program.f64(choice.params.newMin);
   }
-  if (choice.params.transform === TRANSFORM.requant && choice.layout.kind === ELEMENT.u8) {
-    program.f64(choice.params.newScale ?? 0);
-    program.f64(choice.params.newMin ?? 0);
+  if (choice.params.transform === TRANSFORM.requant) {
+    if (choice.layout.kind === ELEMENT.u8) {
+      program.f64(choice.params.newScale ?? 0);
+      program.f64(choice.params.newMin ?? 0);
+    }
+    const factors = choice.params.factors;
+    program.u8(factors === undefined ? 0 : 1);
+    if (factors !== undefined) {
+      program.varint(factors.length);
+      program.bytes(new Uint8Array(factors.buffer, factors.byteOffset, factors.byteLength));
+    }
   }
   program.u8(choice.layoutMode);
   if (choice.layoutMode === 2) program.varint(choice.channels);

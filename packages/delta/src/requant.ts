@@ -4,7 +4,7 @@
  * on the new grid, and only the difference is sent. A float model re-released as int8 costs its scales
  * plus near-zero residuals instead of the whole int8 tensor.
  */
-import { float16BitsToFloat32 } from '@modelfleet/model-format';
+import { float16BitsToFloat32, float32ToFloat16Bits } from '@modelfleet/model-format';
 
 /** How to read values out of the old tensor's bytes. */
 export const OLD_ENCODING = { float32: 0, float16: 1, affine8: 2, int8PerChannel: 3 } as const;
@@ -62,4 +62,40 @@ export function predictInt8(values: Float64Array, scales: Float32Array): Uint8Ar
     out[i] = Math.min(127, Math.max(-127, q)) & 0xff;
   }
   return out;
+}
+
+/**
+ * Per-channel factors mapping old values onto new ones (least squares, channel = i mod C, as float32).
+ * Quantizers fold batch normalisation into the kernels (w' = w * gamma / sqrt(var + eps) per output
+ * channel), so a float release re-encoded as int8 has kernels that are the old ones times a factor per
+ * channel; the factors make the prediction exact up to rounding.
+ */
+export function channelFactors(oldValues: Float64Array, newValues: ArrayLike<number>, channels: number): Float32Array {
+  const dot = new Float64Array(channels);
+  const norm = new Float64Array(channels);
+  for (let i = 0; i < oldValues.length; i++) {
+    const c = i % channels;
+    dot[c] = dot[c]! + oldValues[i]! * newValues[i]!;
+    norm[c] = norm[c]! + oldValues[i]! * oldValues[i]!;
+  }
+  const out = new Float32Array(channels);
+  for (let c = 0; c < channels; c++) {
+    const f = norm[c]! > 0 ? dot[c]! / norm[c]! : 1;
+    out[c] = Number.isFinite(f) ? f : 1;
+  }
+  return out;
+}
+
+/** values[i] * factors[i mod C], in place. */
+export function applyFactors(values: Float64Array, factors: Float32Array): Float64Array {
+  const c = factors.length;
+  if (c > 0) for (let i = 0; i < values.length; i++) values[i] = values[i]! * factors[i % c]!;
+  return values;
+}
+
+/** float16 bits of the values, as little-endian bytes. */
+export function predictFloat16(values: Float64Array): Uint8Array {
+  const bits = new Uint16Array(values.length);
+  for (let i = 0; i < values.length; i++) bits[i] = float32ToFloat16Bits(values[i]!);
+  return new Uint8Array(bits.buffer);
 }

@@ -43,6 +43,8 @@ export type TransformParams =
       /** uint8 affine: the new grid, written to the program (int8 takes its scales from segment 0) */
       readonly newScale?: number;
       readonly newMin?: number;
+      /** per-channel factors applied to the old values first (requant.ts channelFactors), written too */
+      readonly factors?: Float32Array;
     };
 
 function aligned(bytes: Uint8Array): ArrayBuffer {
@@ -157,7 +159,7 @@ function run(
 export function transformAllowed(kind: ElementKind, transform: TransformId): boolean {
   if (transform <= TRANSFORM.sub) return true;
   if (transform === TRANSFORM.affine) return kind === ELEMENT.u8 || kind === ELEMENT.u16;
-  if (transform === TRANSFORM.requant) return kind === ELEMENT.u8 || kind === ELEMENT.i8;
+  if (transform === TRANSFORM.requant) return kind === ELEMENT.u8 || kind === ELEMENT.i8 || kind === ELEMENT.f16;
   return kind === ELEMENT.i8;
 }
 
