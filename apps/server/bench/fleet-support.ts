@@ -27,11 +27,12 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export function startNode(cwd: string, argv: string[], env: Record<string, string> = {}): ChildProcess {
+/** Starts `node <argv>`; its stdout (the server's JSON log) goes to `logFd` when given, else nowhere. */
+export function startNode(cwd: string, argv: string[], env: Record<string, string> = {}, logFd?: number): ChildProcess {
   return spawn(process.execPath, argv, {
     cwd,
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', logFd ?? 'ignore', 'inherit'],
   });
 }
 

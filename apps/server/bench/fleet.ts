@@ -128,16 +128,25 @@ try {
   const query = `/v1/device/update?current=${targetSha256}`;
 
   const serverPort = await freePort();
-  const server = startNode(appRoot, ['--import', 'tsx', 'src/server.ts'], {
-    PORT: String(serverPort),
-    MODELFLEET_DATA_DIR: dataDir,
-    MODELFLEET_ADMIN_KEY: adminKey,
-    LOG_LEVEL: serverLogLevel,
-    DATABASE_URL: databaseUrl,
-    REDIS_URL: '',
-    DEVICE_POLL_AFTER_SECONDS: '1',
-    DEVICE_RELEASE_CACHE_TTL_MS: '500',
-  });
+  const out = path.join(appRoot, '..', '..', 'bench-results');
+  await fs.mkdir(out, { recursive: true });
+  const serverLog = await fs.open(path.join(out, 'fleet-server.log'), 'w');
+  cleanups.push(() => serverLog.close());
+  const server = startNode(
+    appRoot,
+    ['--import', 'tsx', 'src/server.ts'],
+    {
+      PORT: String(serverPort),
+      MODELFLEET_DATA_DIR: dataDir,
+      MODELFLEET_ADMIN_KEY: adminKey,
+      LOG_LEVEL: serverLogLevel,
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: '',
+      DEVICE_POLL_AFTER_SECONDS: '1',
+      DEVICE_RELEASE_CACHE_TTL_MS: '500',
+    },
+    serverLog.fd,
+  );
   cleanups.push(() => stopChild(server));
   const serverBase = `http://127.0.0.1:${serverPort}`;
   await waitUntilUp(server, serverBase);
@@ -176,7 +185,8 @@ try {
     '',
     `Server: one process on PostgreSQL (${new URL(databaseUrl).host}, a fresh schema) with the embedded in-process ` +
       `job queue, LOG_LEVEL=${serverLogLevel}, loopback. ${os.availableParallelism()} cores shared by the server, ` +
-      `the load generators and anything else running (${os.cpus()[0]?.model ?? 'cpu'}).`,
+      `the load generators and anything else running (${os.cpus()[0]?.model ?? 'cpu'}; load average at the end ` +
+      `${os.loadavg()[0]!.toFixed(1)}). Server log: bench-results/fleet-server.log.`,
     '',
     `## Polls: ${deviceCount} device tokens round-robin, ${connections} connections, ${seconds} s per run (after ${warmupSeconds} s warm-up)`,
     '',
@@ -210,8 +220,6 @@ try {
   }
   lines.push('', `Whole benchmark: ${((Date.now() - started) / 1000).toFixed(0)} s.`);
   process.stdout.write(`${lines.join('\n')}\n`);
-  const out = path.join(appRoot, '..', '..', 'bench-results');
-  await fs.mkdir(out, { recursive: true });
   await fs.writeFile(path.join(out, 'fleet.md'), `${lines.join('\n')}\n`);
 
   for (const [name, r] of pollRows) {
