@@ -1,4 +1,5 @@
 import type { Database } from '@modelfleet/db';
+import type { DeltaCache } from '@modelfleet/distribution';
 import type { PipelineServices } from '@modelfleet/pipeline';
 import type { SigningKey } from '@modelfleet/signing';
 import type { BlobStore } from '@modelfleet/storage';
@@ -21,4 +22,9 @@ export interface Services extends PipelineServices {
    * precompute with `enqueuePrecomputeDeltas`. Absent: nothing is queued (polls still compute on demand).
    */
   releasePublished?: (releaseId: string) => Promise<void>;
+  /**
+   * The host's delta cache when it has one (the embedded server: its polls and this job then share one
+   * computation per pair); absent, the precompute job makes its own on the job's cpu pool.
+   */
+  deltaCache?: DeltaCache;
 }

@@ -28,16 +28,18 @@ export const precomputeDeltasJob = defineJob({
   backoff: { type: 'exponential', delayMs: 2000 },
   async process(
     payload,
-    context: JobContext<Pick<Services, 'db' | 'blobs' | 'logger' | 'deltaMaxRatio'>>,
+    context: JobContext<Pick<Services, 'db' | 'blobs' | 'logger' | 'deltaMaxRatio' | 'deltaCache'>>,
   ): Promise<PrecomputeDeltasResult> {
     const { db, blobs } = context.services;
-    const cache = createDeltaCache({
-      db,
-      blobs,
-      codec: createPooledDeltaCodec(context.cpu),
-      maxRatio: context.services.deltaMaxRatio ?? DEFAULT_MAX_DELTA_RATIO,
-      logger: context.log,
-    });
+    const cache =
+      context.services.deltaCache ??
+      createDeltaCache({
+        db,
+        blobs,
+        codec: createPooledDeltaCodec(context.cpu),
+        maxRatio: context.services.deltaMaxRatio ?? DEFAULT_MAX_DELTA_RATIO,
+        logger: context.log,
+      });
     const result = await precomputeDeltas(db, cache, payload.releaseId, (done, total) =>
       context.progress('encoding', (done / total) * 100),
     );
@@ -46,7 +48,6 @@ export const precomputeDeltasJob = defineJob({
         target: result.target,
         sources: result.pairs.length,
         offered: result.pairs.filter((pair) => pair.delta !== null).length,
-        computed: cache.stats.computed,
       },
       'deltas precomputed',
     );
