@@ -9,7 +9,7 @@ import type { Database, EnrollmentToken } from '@modelfleet/db';
 import { ensureChannel } from '@modelfleet/releases';
 import { CredentialInvalid } from '../auth/errors.js';
 import { LineNotFound } from '../domain/errors.js';
-import { EnrollmentLineGone } from './errors.js';
+import { DeviceIdTaken, EnrollmentLineGone } from './errors.js';
 import { generateFleetToken, hashFleetToken, isWellFormedFleetToken } from './tokens.js';
 
 /** The stored scope is the wire scope (`EnrollmentScope`), tags defaulting to none. */
@@ -69,6 +69,8 @@ export interface EnrollResult {
  * carries the token's tags plus its own. Enrolling an existing device id again gives it a new token (the
  * old one stops working) and lifts a revocation: whoever holds a valid enrolment token may enrol devices
  * anyway, so a revoked id stays safe only while the enrolment tokens that could re-enrol it are revoked too.
+ * Only a token of the device's own line may do that: a token of another line cannot take over (rotate the
+ * token of, and move) a device it was never issued for (MF_ERR_DEVICE_ID_TAKEN).
  */
 export async function enrollDevice(
   db: Database,
@@ -100,7 +102,17 @@ export async function enrollDevice(
     // The time of the latest enrolment: the device-token caches of other processes sweep by it.
     enrolledAt: now,
   };
-  const existing = await db.prisma.device.findUnique({ where: { deviceId: body.deviceId }, select: { id: true } });
+  const existingDevice = () =>
+    db.prisma.device.findUnique({
+      where: { deviceId: body.deviceId },
+      select: { id: true, channel: { select: { lineId: true } } },
+    });
+  /** Rotates an existing device's token, if this token's line is the device's line (or it has none). */
+  const reenroll = async (device: { id: string; channel: { lineId: string } | null }) => {
+    if (device.channel !== null && device.channel.lineId !== line.id) throw new DeviceIdTaken(body.deviceId);
+    return (await db.prisma.device.update({ where: { id: device.id }, data: fields })).id;
+  };
+  const existing = await existingDevice();
   let deviceRowId: string;
   if (existing === null) {
     try {
@@ -108,10 +120,12 @@ export async function enrollDevice(
     } catch (error) {
       if ((error as { code?: string }).code !== 'P2002') throw error;
       // The same device enrolled twice at once: the later one rotates the token the earlier one got.
-      deviceRowId = (await db.prisma.device.update({ where: { deviceId: body.deviceId }, data: fields })).id;
+      const raced = await existingDevice();
+      if (raced === null) throw error;
+      deviceRowId = await reenroll(raced);
     }
   } else {
-    deviceRowId = (await db.prisma.device.update({ where: { id: existing.id }, data: fields })).id;
+    deviceRowId = await reenroll(existing);
   }
   return {
     enrolled: { deviceId: body.deviceId, deviceToken: token, line: line.name, channel: channel.name, tags },

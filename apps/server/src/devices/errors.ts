@@ -15,6 +15,11 @@ export const EnrollmentLineGone = defineError(
   409,
   'model line %s of this enrolment token no longer exists',
 );
+export const DeviceIdTaken = defineError(
+  'MF_ERR_DEVICE_ID_TAKEN',
+  409,
+  'device %s is enrolled in another model line; only an enrolment token of its own line can enrol it again',
+);
 export const BlobNotServed = defineError(
   'MF_ERR_BLOB_NOT_SERVED',
   404,

@@ -179,6 +179,25 @@ describe('device API: enrolment, poll, reports, fleet view', () => {
       expect((await poll(second.deviceToken)).statusCode).toBe(200);
       expect(await server.services.db.prisma.device.count({ where: { deviceId: 'sorter-rotate' } })).toBe(1);
     });
+
+    it('refuses a token of another line enrolling an existing device id: no takeover, the device keeps its token', async () => {
+      const { token } = await createTestEnrollmentToken(server, { line: 'enrol-line' });
+      const device = await enrollTestDevice(server, token, 'sorter-owned');
+      await publishTestRelease(server, 'enrol-other-line');
+      const { token: otherLine } = await createTestEnrollmentToken(server, { line: 'enrol-other-line' });
+      const before = await server.services.db.prisma.device.findUniqueOrThrow({ where: { deviceId: 'sorter-owned' } });
+      const response = await server.app.inject({
+        method: 'POST',
+        url: '/v1/device/enroll',
+        headers: { authorization: `Bearer ${otherLine}` },
+        payload: { deviceId: 'sorter-owned' },
+      });
+      expect(response.statusCode).toBe(409);
+      expect(response.json().code).toBe('MF_ERR_DEVICE_ID_TAKEN');
+      const after = await server.services.db.prisma.device.findUniqueOrThrow({ where: { deviceId: 'sorter-owned' } });
+      expect(after).toEqual(before);
+      expect((await poll(device.deviceToken)).statusCode).toBe(200);
+    });
   });
 
   describe('poll', () => {
