@@ -79,25 +79,34 @@ export function createRolloutTargets(db: Database, options: LatestReleaseTargetO
   async function loadChannel(channelId: string): Promise<CachedChannel> {
     const started = generation;
     const { prisma } = db;
-    const generalRow = await prisma.release.findFirst({
-      where: { channelId, staged: false },
-      orderBy: { number: 'desc' },
-      select: TARGET_RELEASE_SELECT,
-    });
+    // Three reads at once (PostgreSQL runs them side by side); a rollout's release is staged until it completes.
+    const [generalRow, rollouts, pinned] = await Promise.all([
+      prisma.release.findFirst({
+        where: { channelId, staged: false },
+        orderBy: { number: 'desc' },
+        select: TARGET_RELEASE_SELECT,
+      }),
+      prisma.rollout.findMany({
+        where: {
+          channelId,
+          state: { in: ['running', 'awaiting_approval', 'paused', 'aborted'] },
+          release: { staged: true },
+        },
+        select: { id: true, state: true, release: { select: TARGET_RELEASE_SELECT } },
+      }),
+      prisma.device.findMany({
+        where: { channelId, pinnedReleaseId: { not: null } },
+        select: { id: true, pinnedRelease: { select: TARGET_RELEASE_SELECT } },
+      }),
+    ]);
     const general = generalRow === null ? null : toTargetRelease(generalRow);
     const byDevice = new Map<string, TargetRelease>();
-    const rollouts = await prisma.rollout.findMany({
-      where: {
-        channelId,
-        state: { in: ['running', 'awaiting_approval', 'paused', 'aborted'] },
-        release: { number: { gt: general?.number ?? 0 } },
-      },
-      select: { id: true, state: true, release: { select: TARGET_RELEASE_SELECT } },
-    });
-    if (rollouts.length > 0) {
-      const releaseOf = new Map(rollouts.map((rollout) => [rollout.id, toTargetRelease(rollout.release)]));
-      const active = rollouts.filter((rollout) => rollout.state !== 'aborted').map((rollout) => rollout.id);
-      const aborted = rollouts.filter((rollout) => rollout.state === 'aborted').map((rollout) => rollout.id);
+    // A rollout older than the general release (e.g. aborted before a rollback) no longer decides anything.
+    const relevant = rollouts.filter((rollout) => rollout.release.number > (general?.number ?? 0));
+    if (relevant.length > 0) {
+      const releaseOf = new Map(relevant.map((rollout) => [rollout.id, toTargetRelease(rollout.release)]));
+      const active = relevant.filter((rollout) => rollout.state !== 'aborted').map((rollout) => rollout.id);
+      const aborted = relevant.filter((rollout) => rollout.state === 'aborted').map((rollout) => rollout.id);
       const members = await prisma.rolloutDevice.findMany({
         where: {
           OR: [{ rolloutId: { in: active } }, { rolloutId: { in: aborted }, state: 'succeeded' }],
@@ -110,10 +119,6 @@ export function createRolloutTargets(db: Database, options: LatestReleaseTargetO
         if (known === undefined || known.number < release.number) byDevice.set(member.deviceId, release);
       }
     }
-    const pinned = await prisma.device.findMany({
-      where: { channelId, pinnedReleaseId: { not: null } },
-      select: { id: true, pinnedRelease: { select: TARGET_RELEASE_SELECT } },
-    });
     for (const device of pinned)
       if (device.pinnedRelease !== null) byDevice.set(device.id, toTargetRelease(device.pinnedRelease));
     const entry = { general, byDevice, expiresAt: now() + options.releaseTtlMs };
