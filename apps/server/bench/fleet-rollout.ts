@@ -79,6 +79,8 @@ export async function runRollouts(options: RolloutOptions): Promise<RolloutRow[]
   };
 
   // The line, its test set and two versions, optimized by the server (one cheap variant, few latency runs).
+  // The test set first: generating it takes a while, and a connection idle that long may be closed by the server.
+  const datasets = await createDemoDatasets(demoDatasetSpec);
   const manifest = readDemoManifest();
   const [height, width] = manifest.inputShape;
   await call('POST', '/v1/models', {
@@ -91,7 +93,6 @@ export async function runRollouts(options: RolloutOptions): Promise<RolloutRow[]
     },
     policy: { variants: ['theta4'], latencyRuns: 5, autoPublish: false },
   });
-  const datasets = await createDemoDatasets(demoDatasetSpec);
   const form = new FormData();
   form.set('role', 'test');
   form.set('file', new Blob([encodeDataset(datasets.test)]), 'test.mfds');
