@@ -177,12 +177,17 @@ export async function runRollouts(options: RolloutOptions): Promise<RolloutRow[]
   };
 
   try {
+    const enrolled = () => new Set(events.filter((e) => e.kind === 'polled').map((e) => e.deviceId)).size;
     await waitFor(
       'every agent enrolled and polling',
-      async () =>
-        new Set(events.filter((e) => e.kind === 'polled').map((e) => e.deviceId)).size >= agentCount ? true : undefined,
-      120_000,
-    );
+      async () => (enrolled() >= agentCount ? true : undefined),
+      180_000,
+    ).catch((error: unknown) => {
+      const errors = events.filter((e) => e.kind === 'error');
+      throw new Error(
+        `${String(error)}: ${enrolled()} of ${agentCount}; ${errors.length} agent errors (last: ${errors.at(-1)?.reason ?? 'none'})`,
+      );
+    });
     const rows: RolloutRow[] = [];
     const rollout = async (name: string, version: ModelVersion): Promise<void> => {
       const bytesBefore = transferred();

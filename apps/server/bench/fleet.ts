@@ -144,6 +144,9 @@ try {
       REDIS_URL: '',
       DEVICE_POLL_AFTER_SECONDS: '1',
       DEVICE_RELEASE_CACHE_TTL_MS: '500',
+      // Every simulated device (and the load generator) comes from 127.0.0.1: per-address limits would count them as one.
+      RATE_LIMIT_DEVICE_PER_MINUTE: '0',
+      RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '0',
     },
     serverLog.fd,
   );
