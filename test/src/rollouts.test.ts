@@ -241,27 +241,30 @@ describe.skipIf(!pgTest.available && !pgTest.required)(
       const next = await api<RolloutView>('POST', '/v1/rollouts', {
         line: 'sorter',
         candidateId: candidates.get(bundles.next),
-        waves: [{ percent: 34 }, { percent: 100 }],
+        waves: [{ percent: 33 }, { percent: 100 }],
         autoAdvance: false,
       });
       expect(next.release).toBe(5);
-      await follow(next.id, (view) => view.state !== 'running');
-      const [member] = (await members(next.id)).map((entry) => entry.deviceId);
-      await agents.get(member!)!.waitForLine(isInstalled(5), 240_000);
+      const waiting = await follow(next.id, (view) => view.state !== 'running');
+      expect(waiting.state).toBe('awaiting_approval');
+      const wave = (await members(next.id)).map((entry) => entry.deviceId);
+      expect(wave).toHaveLength(1);
+      await Promise.all(wave.map((name) => agents.get(name)!.waitForLine(isInstalled(5), 240_000)));
       const back = await api<RolloutView>('POST', `/v1/rollouts/${next.id}/rollback`);
       expect(back).toMatchObject({ state: 'rolled_back', rollbackRelease: 6 });
-      await agents.get(member!)!.waitForLine(isInstalled(6), 240_000);
+      await Promise.all(wave.map((name) => agents.get(name)!.waitForLine(isInstalled(6), 240_000)));
       const deadline = Date.now() + 30_000;
       let fleet = await devices();
-      while (fleet.get(member!)?.release !== 6 && Date.now() < deadline) {
+      while (!wave.every((name) => fleet.get(name)?.release === 6) && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 150));
         fleet = await devices();
       }
-      expect(fleet.get(member!)).toMatchObject({ release: 6, state: 'installed', artifactSha256: bundles.good.sha256 });
+      for (const name of wave)
+        expect(fleet.get(name)).toMatchObject({ release: 6, state: 'installed', artifactSha256: bundles.good.sha256 });
       for (const name of AGENTS) {
-        expect(await linkedSha256(path.join(workDir, 'agents', name, 'current'))).toBe(bundles.good.sha256);
+        expect(await linkedSha256(path.join(workDir, 'agents', name, 'current')), name).toBe(bundles.good.sha256);
         // Outside the wave, nobody was ever offered release 5.
-        if (name !== member)
+        if (!wave.includes(name))
           expect(agentLines(name).some((line) => line.msg === 'update offered' && line.release === 5)).toBe(false);
       }
     });
