@@ -93,6 +93,9 @@ describe('device agents against the server', () => {
     REDIS_URL: undefined,
     DEVICE_POLL_AFTER_SECONDS: '1',
     DEVICE_RELEASE_CACHE_TTL_MS: '200',
+    // This file is about full downloads (resume, corrupted blobs, restarts); a delta of under 0.01 % of the
+    // artifact never exists, so no delta is offered here. Deltas have their own test: agent-delta.test.ts.
+    MODELFLEET_DELTA_MAX_RATIO: '0.0001',
   });
   const cli = async (...args: string[]) => {
     const result = await runCli(args, {
