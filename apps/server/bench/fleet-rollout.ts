@@ -265,7 +265,7 @@ export async function runRollouts(options: RolloutOptions): Promise<RolloutRow[]
         wrongInstalls: wrong,
         note:
           `release ${created.release}, artifact ${done.artifactSha256.slice(0, 12)}…; ` +
-          `${bytesAfter.blob - bytesBefore.blob} artifact requests, ${bytesAfter.delta - bytesBefore.delta} delta requests; ` +
+          `${bytesAfter.blob - bytesBefore.blob} /v1/blobs requests (artifacts and deltas are both blobs), ${bytesAfter.delta - bytesBefore.delta} on other delta routes; ` +
           `${failures.length} failed or refused checks on the way` +
           (failures.length > 0 ? ` (first: ${failures[0]!.reason ?? failures[0]!.kind})` : ''),
       });
