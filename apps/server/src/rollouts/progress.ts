@@ -3,7 +3,7 @@ import type { Database, RolloutState } from '@modelfleet/db';
 import { targetsChanged } from './changes.js';
 import { RolloutStateConflict } from './errors.js';
 import { ACTIVE_STATES, RolloutTransitionRefused, type ReportOutcome, type RolloutEvent } from './machine.js';
-import { transition, type TransitionResult } from './store.js';
+import { transition, transitionBatch, type TransitionResult } from './store.js';
 
 const ACTIVE = [...ACTIVE_STATES] as RolloutState[];
 
@@ -41,7 +41,78 @@ export async function recordRolloutProgress(
     select: { rolloutId: true },
   });
   for (const { rolloutId } of memberships)
-    await run(db, rolloutId, { type: 'report', deviceId: deviceRowId, outcome: outcomeOf(state) }, now);
+    await reportBatcher(db).add(rolloutId, { type: 'report', deviceId: deviceRowId, outcome: outcomeOf(state) }, now);
+}
+
+interface Pending {
+  event: RolloutEvent;
+  now: Date;
+  settle: { resolve(): void; reject(error: unknown): void };
+}
+
+/**
+ * Per process and rollout, reports are applied in batches: while one transaction runs, the reports that
+ * arrive wait and then go together in the next one (store.transitionBatch). A report's request still
+ * returns only after its event was committed, so what a device (or a test) sees after a report is the same
+ * as with one transaction per report; only the number of transactions, and of connections held waiting on
+ * the rollout's row lock, shrinks.
+ */
+class ReportBatcher {
+  private readonly queues = new Map<string, Pending[]>();
+  private readonly draining = new Set<string>();
+
+  constructor(private readonly db: Database) {}
+
+  add(rolloutId: string, event: RolloutEvent, now: Date): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const queue = this.queues.get(rolloutId) ?? [];
+      queue.push({ event, now, settle: { resolve, reject } });
+      this.queues.set(rolloutId, queue);
+      if (!this.draining.has(rolloutId)) void this.drain(rolloutId);
+    });
+  }
+
+  private async drain(rolloutId: string): Promise<void> {
+    this.draining.add(rolloutId);
+    try {
+      for (;;) {
+        const batch = this.queues.get(rolloutId) ?? [];
+        this.queues.delete(rolloutId);
+        if (batch.length === 0) return;
+        try {
+          // The batch's clock is its latest report's: timeouts are judged at the newest time any report saw.
+          const now = new Date(Math.max(...batch.map((pending) => pending.now.getTime())));
+          const { result, outcomes } = await transitionBatch(
+            this.db,
+            rolloutId,
+            batch.map((pending) => pending.event),
+            now,
+          );
+          notify(result);
+          batch.forEach((pending, index) => {
+            const outcome = outcomes[index]!;
+            if (outcome.applied) pending.settle.resolve();
+            else pending.settle.reject(new RolloutStateConflict(outcome.error.message));
+          });
+        } catch (error) {
+          for (const pending of batch) pending.settle.reject(error);
+        }
+      }
+    } finally {
+      this.draining.delete(rolloutId);
+    }
+  }
+}
+
+const batchers = new WeakMap<Database, ReportBatcher>();
+
+function reportBatcher(db: Database): ReportBatcher {
+  let batcher = batchers.get(db);
+  if (batcher === undefined) {
+    batcher = new ReportBatcher(db);
+    batchers.set(db, batcher);
+  }
+  return batcher;
 }
 
 /** Evaluates every active rollout: in-progress timeouts, devices that joined the target, thresholds. */
