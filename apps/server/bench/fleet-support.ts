@@ -1,7 +1,18 @@
-/** Process plumbing of bench:fleet: children, readiness, the autocannon load run, a process's CPU time. */
+/**
+ * What bench:fleet and bench:poll share: the seeded fleet, children, readiness, the autocannon load run, a
+ * process's CPU time.
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
+import path from 'node:path';
+import type { Database } from '@modelfleet/db';
+import { ensureChannel, publishRelease } from '@modelfleet/releases';
+import { loadOrCreateSigningKey } from '@modelfleet/signing';
+import { createFsBlobStore } from '@modelfleet/storage';
+import { completePolicy } from '../src/domain/lines.js';
+import { generateFleetToken } from '../src/devices/tokens.js';
 
 export interface LoadResult {
   requests: number;
@@ -98,3 +109,77 @@ export async function runLoad(
   if (before !== undefined && after !== undefined) result.serverCpuSeconds = after - before;
   return result;
 }
+
+/** One release on `bench-poll`/stable and N devices on it, written straight into the database (hashed tokens). */
+export async function seedPollFleet(
+  db: Database,
+  dataDir: string,
+  deviceCount: number,
+): Promise<{ tokens: string[]; targetSha256: string }> {
+  const { key } = await loadOrCreateSigningKey(path.join(dataDir, 'keys', 'signing-key.pem'));
+  const blobs = await createFsBlobStore({ root: path.join(dataDir, 'blobs') });
+  const { prisma } = db;
+  const line = await prisma.modelLine.create({
+    data: {
+      name: 'bench-poll',
+      preprocessing: { inputSize: [64, 64], scale: 1 / 127.5, offset: -1, classNames: ['glass', 'paper'] },
+      policy: completePolicy({ autoPublish: false }),
+    },
+  });
+  const artifact = await blobs.put(new Uint8Array(randomBytes(64 * 1024)));
+  await prisma.blob.create({ data: { sha256: artifact.sha256, size: artifact.size, kind: 'artifact' } });
+  const version = await prisma.modelVersion.create({
+    data: {
+      lineId: line.id,
+      status: 'ready',
+      modelJsonSha256: artifact.sha256,
+      weightShardSha256s: [],
+      sourceBytes: artifact.size,
+    },
+  });
+  const candidate = await prisma.candidate.create({
+    data: {
+      versionId: version.id,
+      variant: 'theta4',
+      encoding: 'float16',
+      artifactSha256: artifact.sha256,
+      fileBytes: artifact.size,
+      wireBytes: artifact.size,
+      accuracy: 0.9,
+      accuracySimulated: false,
+      latencyMedianMs: 1,
+      latencyP90Ms: 1,
+      objective: 0,
+      eligible: true,
+    },
+  });
+  const release = await publishRelease(db, key, { lineId: line.id, channel: 'stable', candidateId: candidate.id });
+  const channel = await ensureChannel(db, line.id, 'stable');
+  const tokens: string[] = [];
+  // An established fleet: enrolled a day ago (a device enrolled seconds ago is re-read until its change settles).
+  const enrolledAt = new Date(Date.now() - 24 * 3600 * 1000);
+  for (let start = 0; start < deviceCount; start += 2_000) {
+    const rows = [];
+    for (let i = start; i < Math.min(deviceCount, start + 2_000); i++) {
+      const { token, hash } = generateFleetToken('mfd');
+      tokens.push(token);
+      rows.push({
+        deviceId: `poll-${i}`,
+        tokenHash: hash,
+        tags: [],
+        channelId: channel.id,
+        currentReleaseId: release.id,
+        currentArtifactSha256: artifact.sha256,
+        state: 'installed' as const,
+        enrolledAt,
+      });
+    }
+    await prisma.device.createMany({ data: rows });
+  }
+  return { tokens, targetSha256: artifact.sha256 };
+}
+
+export const statusText = (statuses: Record<string, number>) =>
+  Object.entries(statuses)
+    .map(([status, count]) => `${status}×${count}`)
+    .join(' ');

@@ -20,12 +20,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTestDatabase } from '@modelfleet/db/testing';
-import { ensureChannel, publishRelease } from '@modelfleet/releases';
-import { loadOrCreateSigningKey } from '@modelfleet/signing';
-import { createFsBlobStore } from '@modelfleet/storage';
-import { completePolicy } from '../src/domain/lines.js';
-import { generateFleetToken } from '../src/devices/tokens.js';
-import { runLoad, startNode, stopChild, freePort, waitUntilUp, type LoadResult } from './fleet-support.js';
+import {
+  runLoad,
+  seedPollFleet,
+  startNode,
+  statusText,
+  stopChild,
+  freePort,
+  waitUntilUp,
+  type LoadResult,
+} from './fleet-support.js';
 import { runRollouts, type RolloutRow } from './fleet-rollout.js';
 
 const args = new Map<string, string>();
@@ -43,77 +47,6 @@ const workDir = await fs.mkdtemp(path.join(os.tmpdir(), 'mf-bench-fleet-'));
 const database = await createTestDatabase('postgres');
 const databaseUrl = database.databaseUrl!;
 
-/** One release on `bench-poll`/stable and N devices on it, written straight into the database (hashed tokens). */
-async function seedPollFleet(dataDir: string): Promise<{ tokens: string[]; targetSha256: string }> {
-  const { db } = database;
-  const { key } = await loadOrCreateSigningKey(path.join(dataDir, 'keys', 'signing-key.pem'));
-  const blobs = await createFsBlobStore({ root: path.join(dataDir, 'blobs') });
-  const { prisma } = db;
-  const line = await prisma.modelLine.create({
-    data: {
-      name: 'bench-poll',
-      preprocessing: { inputSize: [64, 64], scale: 1 / 127.5, offset: -1, classNames: ['glass', 'paper'] },
-      policy: completePolicy({ autoPublish: false }),
-    },
-  });
-  const artifact = await blobs.put(new Uint8Array(randomBytes(64 * 1024)));
-  await prisma.blob.create({ data: { sha256: artifact.sha256, size: artifact.size, kind: 'artifact' } });
-  const version = await prisma.modelVersion.create({
-    data: {
-      lineId: line.id,
-      status: 'ready',
-      modelJsonSha256: artifact.sha256,
-      weightShardSha256s: [],
-      sourceBytes: artifact.size,
-    },
-  });
-  const candidate = await prisma.candidate.create({
-    data: {
-      versionId: version.id,
-      variant: 'theta4',
-      encoding: 'float16',
-      artifactSha256: artifact.sha256,
-      fileBytes: artifact.size,
-      wireBytes: artifact.size,
-      accuracy: 0.9,
-      accuracySimulated: false,
-      latencyMedianMs: 1,
-      latencyP90Ms: 1,
-      objective: 0,
-      eligible: true,
-    },
-  });
-  const release = await publishRelease(db, key, { lineId: line.id, channel: 'stable', candidateId: candidate.id });
-  const channel = await ensureChannel(db, line.id, 'stable');
-  const tokens: string[] = [];
-  // An established fleet: enrolled a day ago (a device enrolled seconds ago is re-read until its change settles).
-  const enrolledAt = new Date(Date.now() - 24 * 3600 * 1000);
-  for (let start = 0; start < deviceCount; start += 2_000) {
-    const rows = [];
-    for (let i = start; i < Math.min(deviceCount, start + 2_000); i++) {
-      const { token, hash } = generateFleetToken('mfd');
-      tokens.push(token);
-      rows.push({
-        deviceId: `poll-${i}`,
-        tokenHash: hash,
-        tags: [],
-        channelId: channel.id,
-        currentReleaseId: release.id,
-        currentArtifactSha256: artifact.sha256,
-        state: 'installed' as const,
-        enrolledAt,
-      });
-    }
-    await prisma.device.createMany({ data: rows });
-  }
-  return { tokens, targetSha256: artifact.sha256 };
-}
-
-const statusText = (statuses: Record<string, number>) =>
-  Object.entries(statuses)
-    .map(([status, count]) => `${status}×${count}`)
-    .join(' ');
-
 const started = Date.now();
 const adminKey = `mfk_${randomBytes(4).toString('hex')}_${randomBytes(32).toString('base64url')}`;
 const dataDir = path.join(workDir, 'server');
@@ -121,7 +54,7 @@ const cleanups: (() => Promise<void>)[] = [];
 let failed = false;
 try {
   const seedStarted = Date.now();
-  const { tokens, targetSha256 } = await seedPollFleet(dataDir);
+  const { tokens, targetSha256 } = await seedPollFleet(database.db, dataDir, deviceCount);
   const tokensFile = path.join(workDir, 'device-tokens.txt');
   await fs.writeFile(tokensFile, `${tokens.join('\n')}\n`);
   process.stderr.write(`seeded ${deviceCount} devices in ${((Date.now() - seedStarted) / 1000).toFixed(1)} s\n`);

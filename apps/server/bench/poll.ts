@@ -11,16 +11,19 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDatabase, databaseConfigFromSettings, migrate } from '@modelfleet/db';
-import { ensureChannel, publishRelease } from '@modelfleet/releases';
-import { loadOrCreateSigningKey } from '@modelfleet/signing';
-import { createFsBlobStore } from '@modelfleet/storage';
-import { completePolicy } from '../src/domain/lines.js';
-import { generateFleetToken } from '../src/devices/tokens.js';
+import {
+  freePort,
+  seedPollFleet,
+  startNode,
+  statusText,
+  stopChild,
+  waitUntilUp,
+  type LoadResult,
+} from './fleet-support.js';
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2)
@@ -35,128 +38,21 @@ const appRoot = fileURLToPath(new URL('..', import.meta.url));
 const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'mf-bench-poll-'));
 const children: ChildProcess[] = [];
 
-interface LoadResult {
-  requests: number;
-  seconds: number;
-  perSecond: number;
-  medianMs: number;
-  p99Ms: number;
-  maxMs: number;
-  errors: number;
-  timeouts: number;
-  statuses: Record<string, number>;
-}
-
-/** One release on `bench-poll`/stable and N devices on it, written straight into the database (hashed tokens). */
+/** A fresh embedded (PGlite) database in the data folder, migrated and seeded; closed again before the run. */
 async function seed(): Promise<{ tokens: string[]; targetSha256: string }> {
   const db = await createDatabase(databaseConfigFromSettings({ databaseUrl: undefined, dataDir }));
   try {
     await migrate(db);
-    const { key } = await loadOrCreateSigningKey(path.join(dataDir, 'keys', 'signing-key.pem'));
-    const blobs = await createFsBlobStore({ root: path.join(dataDir, 'blobs') });
-    const { prisma } = db;
-    const line = await prisma.modelLine.create({
-      data: {
-        name: 'bench-poll',
-        preprocessing: { inputSize: [64, 64], scale: 1 / 127.5, offset: -1, classNames: ['glass', 'paper'] },
-        policy: completePolicy({ autoPublish: false }),
-      },
-    });
-    const artifact = await blobs.put(new Uint8Array(randomBytes(64 * 1024)));
-    await prisma.blob.create({ data: { sha256: artifact.sha256, size: artifact.size, kind: 'artifact' } });
-    const version = await prisma.modelVersion.create({
-      data: {
-        lineId: line.id,
-        status: 'ready',
-        modelJsonSha256: artifact.sha256,
-        weightShardSha256s: [],
-        sourceBytes: artifact.size,
-      },
-    });
-    const candidate = await prisma.candidate.create({
-      data: {
-        versionId: version.id,
-        variant: 'theta4',
-        encoding: 'float16',
-        artifactSha256: artifact.sha256,
-        fileBytes: artifact.size,
-        wireBytes: artifact.size,
-        accuracy: 0.9,
-        accuracySimulated: false,
-        latencyMedianMs: 1,
-        latencyP90Ms: 1,
-        objective: 0,
-        eligible: true,
-      },
-    });
-    const release = await publishRelease(db, key, { lineId: line.id, channel: 'stable', candidateId: candidate.id });
-    const channel = await ensureChannel(db, line.id, 'stable');
-    const tokens: string[] = [];
-    // An established fleet: enrolled a day ago (a device enrolled seconds ago is re-read until its change settles).
-    const enrolledAt = new Date(Date.now() - 24 * 3600 * 1000);
-    for (let start = 0; start < deviceCount; start += 2_000) {
-      const rows = [];
-      for (let i = start; i < Math.min(deviceCount, start + 2_000); i++) {
-        const { token, hash } = generateFleetToken('mfd');
-        tokens.push(token);
-        rows.push({
-          deviceId: `bench-${i}`,
-          tokenHash: hash,
-          tags: [],
-          channelId: channel.id,
-          currentReleaseId: release.id,
-          currentArtifactSha256: artifact.sha256,
-          state: 'installed' as const,
-          enrolledAt,
-        });
-      }
-      await prisma.device.createMany({ data: rows });
-    }
-    return { tokens, targetSha256: artifact.sha256 };
+    return await seedPollFleet(db, dataDir, deviceCount);
   } finally {
     await db.close();
   }
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-    probe.once('error', reject);
-  });
-}
-
 function start(command: string[], env: Record<string, string> = {}): ChildProcess {
-  const child = spawn(process.execPath, command, {
-    cwd: appRoot,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const child = startNode(appRoot, command, env);
   children.push(child);
   return child;
-}
-
-async function waitUntilUp(child: ChildProcess, base: string, deadlineMs = 60_000): Promise<void> {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`process exited with ${child.exitCode} before it answered`);
-    const ok = await fetch(`${base}/healthz`).then(
-      (response) => response.ok,
-      () => false,
-    );
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`${base} did not come up within ${deadlineMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
 }
 
 async function load(url: string, tokensFile: string, runSeconds: number): Promise<LoadResult> {
@@ -175,11 +71,6 @@ async function load(url: string, tokensFile: string, runSeconds: number): Promis
   if (code !== 0) throw new Error(`load generator exited with ${code}`);
   return JSON.parse(output.trim().split('\n').pop()!) as LoadResult;
 }
-
-const statusText = (statuses: Record<string, number>) =>
-  Object.entries(statuses)
-    .map(([status, count]) => `${status}×${count}`)
-    .join(' ');
 
 try {
   const seedStarted = Date.now();
@@ -208,7 +99,7 @@ try {
     throw new Error(`poll check: ${check304.status} / ${check200.status}`);
   const cold = await load(`${serverBase}${query}`, tokensFile, warmupSeconds);
   const modelfleet = await load(`${serverBase}${query}`, tokensFile, seconds);
-  await stop(server);
+  await stopChild(server);
 
   const barePort = await freePort();
   const bare = start(['--import', 'tsx', 'bench/bare-server.ts', String(barePort)]);
@@ -216,7 +107,7 @@ try {
   await waitUntilUp(bare, bareBase);
   await load(`${bareBase}${query}`, tokensFile, warmupSeconds);
   const ceiling = await load(`${bareBase}${query}`, tokensFile, seconds);
-  await stop(bare);
+  await stopChild(bare);
 
   const rows: [string, LoadResult][] = [
     [`ModelFleet, warm-up (${warmupSeconds} s)`, cold],
