@@ -222,15 +222,17 @@ describe('rollouts API: waves, thresholds, rollback, pins, and the poll follows 
   });
 
   it('a pin wins over everything; unpin returns the device to its channel', async () => {
-    const pinned = await api('PUT', '/v1/devices/sorter-2/pin', { release: 1 });
+    // A device on the channel's release 4 (the aborted rollout's one member, chosen by hash, keeps release 5).
+    const device = Object.entries(await offeredReleases()).find(([, number]) => number === 4)![0];
+    const pinned = await api('PUT', `/v1/devices/${device}/pin`, { release: 1 });
     expect(pinned.statusCode, pinned.body).toBe(200);
-    expect(pinned.json<DevicePin>()).toMatchObject({ deviceId: 'sorter-2', channel: 'stable', pinnedRelease: 1 });
-    expect((await offered('sorter-2'))?.release).toBe(1);
-    const missing = await api('PUT', '/v1/devices/sorter-2/pin', { release: 99 });
+    expect(pinned.json<DevicePin>()).toMatchObject({ deviceId: device, channel: 'stable', pinnedRelease: 1 });
+    expect((await offered(device))?.release).toBe(1);
+    const missing = await api('PUT', `/v1/devices/${device}/pin`, { release: 99 });
     expect(missing.json<{ code: string }>().code).toBe('MF_ERR_PIN_RELEASE_NOT_FOUND');
-    const unpinned = await api('DELETE', '/v1/devices/sorter-2/pin');
+    const unpinned = await api('DELETE', `/v1/devices/${device}/pin`);
     expect(unpinned.json<DevicePin>().pinnedRelease).toBeNull();
-    expect((await offered('sorter-2'))?.release).toBe(4);
+    expect((await offered(device))?.release).toBe(4);
   });
 
   it('refuses bad bodies and keys without the scope', async () => {
