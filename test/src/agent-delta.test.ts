@@ -2,13 +2,20 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { CreatedEnrollmentToken, DeviceInfo, DeviceList, ModelVersion, PublicKeys } from '@modelfleet/contracts';
+import type { CreatedEnrollmentToken, DeviceInfo, DeviceList, ModelVersion } from '@modelfleet/contracts';
 import { checkReleaseFolder, linkedSha256 } from '@modelfleet/agent';
 import { demoModelDir } from '@modelfleet/demo-models';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBlobProxy, type BlobProxy } from './support/blob-proxy.js';
-import { writeDemoFiles } from './support/demo-data.js';
-import { runCli, serverAddress, startAgent, startServer, type RunningProcess } from './support/processes.js';
+import { demoLineArgs, writeDemoFiles } from './support/demo-data.js';
+import {
+  runCli,
+  serverAddress,
+  startAgent,
+  startServer,
+  testAgentEnv,
+  type RunningProcess,
+} from './support/processes.js';
 
 /**
  * Issue 6, acceptance 3: agents on release N move to N+1 by delta. The server (a separate process) precomputes
@@ -101,38 +108,13 @@ describe('agents move to the next release by delta', () => {
     running.push(server);
     address = await serverAddress(server, 300_000);
     proxy = await startBlobProxy(() => address);
-    await cli(
-      'models',
-      'create',
-      'sorter',
-      '--classes',
-      demo.classNames.join(','),
-      '--input-size',
-      `${demo.inputSize[0]}x${demo.inputSize[1]}`,
-      '--scale',
-      String(demo.scale),
-      '--offset',
-      String(demo.offset),
-      '--variants',
-      'theta4',
-      '--latency-runs',
-      '5',
-    );
+    await cli(...demoLineArgs('sorter', demo));
     await cli('datasets', 'add', demo.testSet, '--line', 'sorter', '--role', 'test');
     const enrollment = await api<CreatedEnrollmentToken>('POST', '/v1/enrollment-tokens', {
       name: 'hall 6',
       scope: { line: 'sorter', channel: 'stable' },
     });
-    const keys = (await (await fetch(`${address}/v1/keys`)).json()) as PublicKeys;
-    agentEnv = {
-      MODELFLEET_AGENT_SERVER: proxy.url,
-      MODELFLEET_AGENT_ENROLLMENT_TOKEN: enrollment.token,
-      MODELFLEET_AGENT_PUBLIC_KEY: keys.keys.map((key) => key.publicKey).join(','),
-      MODELFLEET_AGENT_MIN_POLL_SECONDS: '0.2',
-      MODELFLEET_AGENT_POLL_SECONDS: '1',
-      MODELFLEET_AGENT_BACKOFF_BASE_SECONDS: '0.2',
-      MODELFLEET_AGENT_BACKOFF_CAP_SECONDS: '2',
-    };
+    agentEnv = await testAgentEnv(address, proxy.url, enrollment.token);
   }, 420_000);
 
   afterAll(async () => {

@@ -4,12 +4,20 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type { CreatedEnrollmentToken, DeviceInfo, DeviceList, ModelVersion, PublicKeys } from '@modelfleet/contracts';
+import type { CreatedEnrollmentToken, DeviceInfo, DeviceList, ModelVersion } from '@modelfleet/contracts';
 import { checkReleaseFolder, linkedSha256, type AgentStatus } from '@modelfleet/agent';
 import { demoModelDir } from '@modelfleet/demo-models';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeDemoFiles, type DemoFiles } from './support/demo-data.js';
-import { runAgent, runCli, serverAddress, startAgent, startServer, type RunningProcess } from './support/processes.js';
+import { demoLineArgs, writeDemoFiles, type DemoFiles } from './support/demo-data.js';
+import {
+  runAgent,
+  runCli,
+  serverAddress,
+  startAgent,
+  startServer,
+  testAgentEnv,
+  type RunningProcess,
+} from './support/processes.js';
 
 /** One blob request as it crossed the proxy: the Range asked for and the body bytes the server sent. */
 interface BlobTransfer {
@@ -175,39 +183,13 @@ describe('device agents against the server', () => {
     address = await serverAddress(server);
     port = new URL(address).port;
     proxy = await startCountingProxy(() => address);
-    await cli(
-      'models',
-      'create',
-      'sorter',
-      '--classes',
-      demo.classNames.join(','),
-      '--input-size',
-      `${demo.inputSize[0]}x${demo.inputSize[1]}`,
-      '--scale',
-      String(demo.scale),
-      '--offset',
-      String(demo.offset),
-      '--variants',
-      'theta4',
-      '--latency-runs',
-      '5',
-    );
+    await cli(...demoLineArgs('sorter', demo));
     await cli('datasets', 'add', demo.testSet, '--line', 'sorter', '--role', 'test');
     const enrollment = await api<CreatedEnrollmentToken>('POST', '/v1/enrollment-tokens', {
       name: 'hall 3',
       scope: { line: 'sorter', channel: 'stable' },
     });
-    // Provisioning pins the server's public key; at run time the agent never fetches it.
-    const keys = (await (await fetch(`${address}/v1/keys`)).json()) as PublicKeys;
-    agentEnv = {
-      MODELFLEET_AGENT_SERVER: proxy.url,
-      MODELFLEET_AGENT_ENROLLMENT_TOKEN: enrollment.token,
-      MODELFLEET_AGENT_PUBLIC_KEY: keys.keys.map((key) => key.publicKey).join(','),
-      MODELFLEET_AGENT_MIN_POLL_SECONDS: '0.2',
-      MODELFLEET_AGENT_POLL_SECONDS: '1',
-      MODELFLEET_AGENT_BACKOFF_BASE_SECONDS: '0.2',
-      MODELFLEET_AGENT_BACKOFF_CAP_SECONDS: '2',
-    };
+    agentEnv = await testAgentEnv(address, proxy.url, enrollment.token);
   }, 180_000);
 
   afterAll(async () => {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { CreatedEnrollmentToken, Enrolled, ModelVersion, RolloutView, UpdateAnswer } from '@modelfleet/contracts';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeDemoFiles } from './support/demo-data.js';
+import { demoLineArgs, writeDemoFiles } from './support/demo-data.js';
 import { repoRoot, runCli, serverAddress, startServer, type RunningProcess } from './support/processes.js';
 
 /** Where the screenshot goes (git-ignored). */
@@ -107,24 +107,7 @@ describe('the dashboard in a browser', () => {
       DEVICE_RELEASE_CACHE_TTL_MS: '200',
     });
     address = await serverAddress(server, 240_000);
-    await cli(
-      'models',
-      'create',
-      LINE,
-      '--classes',
-      demo.classNames.join(','),
-      '--input-size',
-      `${demo.inputSize[0]}x${demo.inputSize[1]}`,
-      '--scale',
-      String(demo.scale),
-      '--offset',
-      String(demo.offset),
-      '--variants',
-      'theta4',
-      '--latency-runs',
-      '5',
-      '--no-auto-publish',
-    );
+    await cli(...demoLineArgs(LINE, demo, '--no-auto-publish'));
     await cli('datasets', 'add', demo.testSet, '--line', LINE, '--role', 'test');
     version = JSON.parse(await cli('upload', demo.modelDir, '--line', LINE, '--wait', '--json')) as ModelVersion;
     expect(version.status).toBe('ready');

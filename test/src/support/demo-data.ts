@@ -32,3 +32,25 @@ export async function writeDemoFiles(dir: string): Promise<DemoFiles> {
     offset: manifest.preprocessing.offset,
   };
 }
+
+/** `modelfleet models create` arguments for a demo line with one cheap variant (theta4) and few latency runs. */
+export function demoLineArgs(line: string, demo: DemoFiles, ...extra: string[]): string[] {
+  return [
+    'models',
+    'create',
+    line,
+    '--classes',
+    demo.classNames.join(','),
+    '--input-size',
+    `${demo.inputSize[0]}x${demo.inputSize[1]}`,
+    '--scale',
+    String(demo.scale),
+    '--offset',
+    String(demo.offset),
+    '--variants',
+    'theta4',
+    '--latency-runs',
+    '5',
+    ...extra,
+  ];
+}

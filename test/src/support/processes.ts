@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import type { PublicKeys } from '@modelfleet/contracts';
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -157,4 +158,26 @@ export function startAgent(args: string[], env: Record<string, string | undefine
 /** Runs `modelfleet-agent <args>` (`check`, `status`) to completion. */
 export function runAgent(args: string[], env: Record<string, string | undefined>) {
   return runToCompletion(agentBin, args, env);
+}
+
+/**
+ * A test agent's environment: the server it talks to (`agentServer`: the server itself or a proxy in front),
+ * its enrolment token, the server's public keys pinned as provisioning does (at run time the agent never
+ * fetches them), and fast polling and backoff.
+ */
+export async function testAgentEnv(
+  serverAddress: string,
+  agentServer: string,
+  enrollmentToken: string,
+): Promise<Record<string, string>> {
+  const keys = (await (await fetch(`${serverAddress}/v1/keys`)).json()) as PublicKeys;
+  return {
+    MODELFLEET_AGENT_SERVER: agentServer,
+    MODELFLEET_AGENT_ENROLLMENT_TOKEN: enrollmentToken,
+    MODELFLEET_AGENT_PUBLIC_KEY: keys.keys.map((key) => key.publicKey).join(','),
+    MODELFLEET_AGENT_MIN_POLL_SECONDS: '0.2',
+    MODELFLEET_AGENT_POLL_SECONDS: '1',
+    MODELFLEET_AGENT_BACKOFF_BASE_SECONDS: '0.2',
+    MODELFLEET_AGENT_BACKOFF_CAP_SECONDS: '2',
+  };
 }
