@@ -10,12 +10,12 @@ import type { TestServer } from '../testing/test-server.js';
  * blob in the server's store, published with the real publisher), enrolment through the API.
  */
 
-/** Publishes a new release of `line` (created on first use) on `channel` whose artifact is `bytes`. */
-export async function publishTestRelease(
+/** An eligible, unpublished candidate of `line` (created on first use) whose artifact is `bytes` (else random). */
+export async function createTestCandidate(
   server: TestServer,
   line: string,
-  options: { channel?: string; bytes?: Uint8Array; encoding?: string; viaApi?: boolean } = {},
-): Promise<{ release: Release; bytes: Uint8Array }> {
+  options: { bytes?: Uint8Array; encoding?: string } = {},
+): Promise<{ candidate: { id: string; artifactSha256: string; lineId: string }; bytes: Uint8Array }> {
   const { prisma } = server.services.db;
   const lineRow = (await prisma.modelLine.findUnique({ where: { name: line } })) ?? (await createLine(server, line));
   const bytes = options.bytes ?? new Uint8Array(randomBytes(4096 + Math.floor(Math.random() * 4096)));
@@ -50,6 +50,16 @@ export async function publishTestRelease(
       eligible: true,
     },
   });
+  return { candidate: { ...candidate, lineId: lineRow.id }, bytes };
+}
+
+/** Publishes a new release of `line` (created on first use) on `channel` whose artifact is `bytes`. */
+export async function publishTestRelease(
+  server: TestServer,
+  line: string,
+  options: { channel?: string; bytes?: Uint8Array; encoding?: string; viaApi?: boolean } = {},
+): Promise<{ release: Release; bytes: Uint8Array }> {
+  const { candidate, bytes } = await createTestCandidate(server, line, options);
   const channel = options.channel ?? 'stable';
   if (options.viaApi === true) {
     // Through POST /v1/models/:line/releases, which evicts the poll cache of this process.
@@ -60,11 +70,13 @@ export async function publishTestRelease(
       payload: { candidateId: candidate.id, channel },
     });
     if (response.statusCode !== 201) throw new Error(`publish: ${response.statusCode} ${response.body}`);
-    const release = await prisma.release.findUniqueOrThrow({ where: { id: response.json<{ id: string }>().id } });
+    const release = await server.services.db.prisma.release.findUniqueOrThrow({
+      where: { id: response.json<{ id: string }>().id },
+    });
     return { release, bytes };
   }
   const release = await publishRelease(server.services.db, server.services.signingKey, {
-    lineId: lineRow.id,
+    lineId: candidate.lineId,
     channel,
     candidateId: candidate.id,
   });

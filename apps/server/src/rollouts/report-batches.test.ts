@@ -1,8 +1,13 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RolloutView } from '@modelfleet/contracts';
 import { startTestServer, type TestServer } from '../testing/test-server.js';
-import { createTestEnrollmentToken, enrollTestDevice, publishTestRelease } from '../devices/test-fleet.js';
+import {
+  createTestCandidate,
+  createTestEnrollmentToken,
+  enrollTestDevice,
+  publishTestRelease,
+} from '../devices/test-fleet.js';
 
 /**
  * Reports of many devices at once are applied in batches (one transaction per batch, store.transitionBatch):
@@ -25,29 +30,7 @@ describe('rollout progress under a burst of reports', { timeout: 120_000 }, () =
   });
 
   it('sixteen devices reporting at once all count, and the rollout completes', async () => {
-    const { prisma } = server.services.db;
-    const line = await prisma.modelLine.findUniqueOrThrow({ where: { name: LINE } });
-    const stored = await server.services.blobs.put(new Uint8Array(randomBytes(4000)));
-    await prisma.blob.create({ data: { sha256: stored.sha256, size: stored.size, kind: 'artifact' } });
-    const version = await prisma.modelVersion.create({
-      data: { lineId: line.id, status: 'ready', modelJsonSha256: stored.sha256, sourceBytes: stored.size },
-    });
-    const candidate = await prisma.candidate.create({
-      data: {
-        versionId: version.id,
-        variant: 'theta4',
-        encoding: 'float16',
-        artifactSha256: stored.sha256,
-        fileBytes: stored.size,
-        wireBytes: stored.size,
-        accuracy: 0.9,
-        accuracySimulated: false,
-        latencyMedianMs: 1,
-        latencyP90Ms: 1,
-        objective: 0,
-        eligible: true,
-      },
-    });
+    const { candidate } = await createTestCandidate(server, LINE);
     const created = await server.app.inject({
       method: 'POST',
       url: '/v1/rollouts',
