@@ -1,9 +1,11 @@
 import { ArchiveUnsafePath } from './errors.js';
 
 /**
- * Splits an archive entry name into safe segments. Refuses absolute paths (`/x`, `C:\x`, `\\host`)
- * and any `..` segment, whether or not it would climb out: nothing legitimate in an upload needs one,
- * and refusing is simpler to reason about than resolving.
+ * Splits an archive entry name into safe segments. Refuses absolute paths (`/x`, `C:\x`, `\\host`),
+ * any `..` segment, whether or not it would climb out, and any segment with a colon: a drive letter
+ * can hide behind dot segments (`.\C:\.` would otherwise become `C:`), and on Windows `name:stream`
+ * names an alternate data stream. Nothing legitimate in an upload needs one, and refusing is simpler
+ * to reason about than resolving.
  */
 export function safeSegments(name: string): string[] {
   const unified = name.replace(/\\/g, '/');
@@ -11,7 +13,7 @@ export function safeSegments(name: string): string[] {
     throw new ArchiveUnsafePath(JSON.stringify(name));
   }
   const segments = unified.split('/').filter((segment) => segment !== '' && segment !== '.');
-  if (segments.some((segment) => segment === '..')) throw new ArchiveUnsafePath(JSON.stringify(name));
+  if (segments.some((segment) => segment === '..' || segment.includes(':'))) throw new ArchiveUnsafePath(JSON.stringify(name));
   return segments;
 }
 

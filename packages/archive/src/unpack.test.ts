@@ -66,6 +66,14 @@ describe('unpackArchive', () => {
     await expect(unpackArchive(await tarGz([{ name: '../evil', body: 'x' }]), acceptAll)).rejects.toThrow(code);
   });
 
+  it('refuses a drive letter behind dot segments and a colon in any segment, in either format', async () => {
+    const code = expect.objectContaining({ code: 'MF_ERR_ARCHIVE_UNSAFE_PATH' });
+    for (const name of ['.\\C:\\.', './C:/model.json', 'm/model.json:stream']) {
+      await expect(unpackArchive(zipSync({ [name]: text('x') }), acceptAll)).rejects.toThrow(code);
+      await expect(unpackArchive(await tarGz([{ name, body: 'x' }]), acceptAll)).rejects.toThrow(code);
+    }
+  });
+
   it('refuses links in a tar', async () => {
     await expect(unpackArchive(await tarGz([{ name: 'link', type: 'symlink' }]), acceptAll)).rejects.toThrow(
       expect.objectContaining({ code: 'MF_ERR_ARCHIVE_INVALID' }),
