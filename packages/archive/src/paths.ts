@@ -13,7 +13,8 @@ export function safeSegments(name: string): string[] {
     throw new ArchiveUnsafePath(JSON.stringify(name));
   }
   const segments = unified.split('/').filter((segment) => segment !== '' && segment !== '.');
-  if (segments.some((segment) => segment === '..' || segment.includes(':'))) throw new ArchiveUnsafePath(JSON.stringify(name));
+  if (segments.some((segment) => segment === '..' || segment.includes(':')))
+    throw new ArchiveUnsafePath(JSON.stringify(name));
   return segments;
 }
 
