@@ -58,6 +58,7 @@ describe('agent against a device API', () => {
     server.answer = null;
     server.reports = [];
     server.down = false;
+    server.retryAfter = null;
     server.blobBytesSent = 0;
   });
 
@@ -217,6 +218,38 @@ describe('agent against a device API', () => {
     expect(rounds.slice(0, 5).map((r) => r.delayMs)).toEqual([20, 40, 80, 100, 100]);
     expect(rounds.at(-1)!.kind).toBe('installed');
     expect(await linkedSha256(path.join(dataDir, 'current'))).toBe(first.sha256);
+  });
+
+  it("runDaemon waits at least the server's Retry-After after a 503 that carries one", async () => {
+    const agent = makeAgent();
+    server.down = true;
+    server.retryAfter = '3';
+    const controller = new AbortController();
+    const rounds: { error: unknown; delayMs: number }[] = [];
+    await runDaemon({
+      agent,
+      config: parseAgentConfig({
+        flags: {
+          server: server.url,
+          'data-dir': dataDir,
+          'public-key': key.publicKeyBase64,
+          'backoff-base-seconds': '0.02',
+          'backoff-cap-seconds': '60',
+        },
+        env: {},
+      }),
+      log: silentLogger,
+      signal: controller.signal,
+      random: () => 0,
+      onRound: (round) => {
+        rounds.push(round);
+        controller.abort(); // the sleep ends at once on abort; the delay it would have waited is what counts
+      },
+    });
+    expect(rounds).toHaveLength(1);
+    expect(rounds[0]!.error).toMatchObject({ code: 'MF_ERR_SERVER_UNAVAILABLE', details: { retryAfterSeconds: 3 } });
+    // The plain backoff would have been 10 ms (random = 0); the server asked for 3 s.
+    expect(rounds[0]!.delayMs).toBe(3_000);
   });
 
   it('an abort (SIGTERM) mid-download ends the daemon cleanly; the partial file stays and is resumed', async () => {

@@ -28,3 +28,39 @@ export function backoffDelayMs(
   const floor = Math.min(ceiling, (baseSeconds * 1000) / 2);
   return Math.round(floor + (ceiling - floor) * random());
 }
+
+/**
+ * The server's Retry-After (seconds, or an HTTP date), in seconds from `now`; undefined when absent or
+ * unreadable. Bounded to a day, so a wrong header cannot park a device for ever.
+ */
+export function retryAfterSeconds(header: string | null, now = Date.now()): number | undefined {
+  if (header === null || header.trim() === '') return undefined;
+  const value = header.trim();
+  // delta-seconds, or an HTTP date (it names a weekday and a month; Date.parse alone would take '-5' for a year).
+  const seconds = /^\d+$/.test(value)
+    ? Number(value)
+    : /[A-Za-z]{3}/.test(value)
+      ? (Date.parse(value) - now) / 1000
+      : Number.NaN;
+  if (!Number.isFinite(seconds)) return undefined;
+  return Math.min(Math.max(seconds, 0), 24 * 3600);
+}
+
+/**
+ * The delay after a failed round: the backoff, but never shorter than what the server asked for with
+ * Retry-After (a busy server spreads its devices out instead of taking their retries early). The cap
+ * still bounds it.
+ */
+export function delayAfterFailureMs(
+  failures: number,
+  baseSeconds: number,
+  capSeconds: number,
+  serverRetryAfterSeconds: number | undefined,
+  random: Random = Math.random,
+): number {
+  const backoff = backoffDelayMs(failures, baseSeconds, capSeconds, random);
+  if (serverRetryAfterSeconds === undefined) return backoff;
+  // Up to 20 % jitter on top of the server's wish, so the devices it refused together do not return together.
+  const asked = serverRetryAfterSeconds * 1000 * (1 + POLL_JITTER_FRACTION * random());
+  return Math.round(Math.min(Math.max(backoff, asked), capSeconds * 1000));
+}

@@ -3,6 +3,7 @@
  * failures and 5xx become MF_ERR_SERVER_UNAVAILABLE (retried with backoff); other 4xx MF_ERR_SERVER_REJECTED.
  */
 import type { DeviceReportBody, EnrollBody, Enrolled } from '@modelfleet/contracts';
+import { retryAfterSeconds } from './backoff.js';
 import { ServerRejected, ServerUnavailable } from './errors.js';
 
 export type PollResult =
@@ -50,10 +51,12 @@ export function createDeviceClient(options: ClientOptions): DeviceClient {
     } catch (error) {
       throw new ServerUnavailable(`${init.method ?? 'GET'} ${path}: ${(error as Error).message}`, { cause: error });
     }
-    if (response.status >= 500 || response.status === 429 || response.status === 408)
+    if (response.status >= 500 || response.status === 429 || response.status === 408) {
+      const retryAfter = retryAfterSeconds(response.headers.get('retry-after'));
       throw new ServerUnavailable(`${init.method ?? 'GET'} ${path}: ${await errorText(response)}`, {
-        details: { status: response.status },
+        details: { status: response.status, ...(retryAfter === undefined ? {} : { retryAfterSeconds: retryAfter }) },
       });
+    }
     return response;
   };
 

@@ -3,7 +3,7 @@
  * jitter, capped). SIGTERM aborts the signal: a sleep or download in progress is abandoned (the partial file
  * stays for the next start), an install in progress is finished, and the loop returns.
  */
-import { backoffDelayMs, pollDelayMs, type Random } from './backoff.js';
+import { delayAfterFailureMs, pollDelayMs, type Random } from './backoff.js';
 import type { Agent, CheckOutcome } from './agent.js';
 import type { AgentConfig } from './config.js';
 import type { AgentLogger } from './log.js';
@@ -52,7 +52,14 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     let delayMs: number;
     if (error !== null || (outcome !== null && BACK_OFF_ON.has(outcome.kind))) {
       failures += 1;
-      delayMs = backoffDelayMs(failures, config.backoffBaseSeconds, config.backoffCapSeconds, random);
+      const asked = (error as { details?: { retryAfterSeconds?: unknown } } | null)?.details?.retryAfterSeconds;
+      delayMs = delayAfterFailureMs(
+        failures,
+        config.backoffBaseSeconds,
+        config.backoffCapSeconds,
+        typeof asked === 'number' ? asked : undefined,
+        random,
+      );
       log.warn({ failures, delayMs, err: error ?? undefined, outcome: outcome?.kind }, 'round failed; backing off');
     } else {
       if (failures > 0) log.info({ after: failures }, 'server reachable again');

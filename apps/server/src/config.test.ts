@@ -27,6 +27,7 @@ describe('loadConfig', () => {
       adminKey: undefined,
     });
     expect(config.limits.modelUploadBytes).toBe(256 * 1024 * 1024);
+    expect(config.databasePool).toEqual({ max: 20, waitMs: 5_000 });
   });
 
   it('switches to PostgreSQL and BullMQ when DATABASE_URL and REDIS_URL are set, and reads the limits', () => {
@@ -38,10 +39,13 @@ describe('loadConfig', () => {
         MODEL_UPLOAD_MAX_BYTES: '2048',
         ARCHIVE_MAX_ENTRIES: '3',
         MODELFLEET_DATA_DIR: 'data',
+        DATABASE_POOL_MAX: '40',
+        DATABASE_POOL_WAIT_MS: '2500',
       },
       '/srv',
     );
     expect(config).toMatchObject({ database: 'postgres', queue: 'bullmq', port: 8080, dataDir: '/srv/data' });
+    expect(config.databasePool).toEqual({ max: 40, waitMs: 2_500 });
     expect(config.limits).toMatchObject({ modelUploadBytes: 2048, archiveMaxEntries: 3 });
   });
 
@@ -51,8 +55,10 @@ describe('loadConfig', () => {
       LOG_LEVEL: 'loud',
       DATABASE_URL: 'mysql://db',
       ARCHIVE_MAX_ENTRIES: '0',
+      DATABASE_POOL_MAX: '0',
     });
-    expect(problems).toHaveLength(4);
+    expect(problems).toHaveLength(5);
+    expect(problems.some((p) => p.startsWith('DATABASE_POOL_MAX:'))).toBe(true);
     expect(problems.find((p) => p.startsWith('PORT:'))).toContain('"eighty"');
     expect(problems.find((p) => p.startsWith('LOG_LEVEL:'))).toContain(
       'must be one of fatal, error, warn, info, debug, trace, silent',

@@ -15,6 +15,10 @@ export const ConfigSchema = Type.Object({
   MODELFLEET_DATA_DIR: Type.String({ minLength: 1, default: './.modelfleet' }),
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  /** PostgreSQL connections this process opens at most (several server processes and workers share the server's limit). */
+  DATABASE_POOL_MAX: Type.Integer({ minimum: 1, maximum: 1000, default: 20 }),
+  /** How long a request waits for a free connection before it is answered 503 MF_ERR_DB_BUSY with Retry-After. */
+  DATABASE_POOL_WAIT_MS: Type.Integer({ minimum: 100, default: 5_000 }),
   QUEUE_PREFIX: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9:_-]+$', default: 'modelfleet' }),
   LOG_LEVEL: Type.Enum(LOG_LEVELS, { default: 'info' }),
   /** Largest request body accepted on any route, in bytes (uploads have their own limits). */
@@ -80,6 +84,8 @@ export interface ServerConfig {
   /** Absolute path of the data folder (PGlite data, blobs, keys in the embedded default). */
   dataDir: string;
   databaseUrl: string | undefined;
+  /** PostgreSQL pool: most connections, and the wait for one before a request gets 503 MF_ERR_DB_BUSY. */
+  databasePool: { max: number; waitMs: number };
   redisUrl: string | undefined;
   queuePrefix: string;
   logLevel: RawConfig['LOG_LEVEL'];
@@ -127,6 +133,8 @@ export class ConfigError extends Error {
 
 const INTEGER_KEYS = new Set([
   'PORT',
+  'DATABASE_POOL_MAX',
+  'DATABASE_POOL_WAIT_MS',
   'BODY_LIMIT_BYTES',
   'SHUTDOWN_TIMEOUT_MS',
   'MODEL_UPLOAD_MAX_BYTES',
@@ -195,6 +203,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = env.INIT_
     host: config.HOST,
     dataDir: path.resolve(cwd, config.MODELFLEET_DATA_DIR),
     databaseUrl: config.DATABASE_URL,
+    databasePool: { max: config.DATABASE_POOL_MAX, waitMs: config.DATABASE_POOL_WAIT_MS },
     redisUrl: config.REDIS_URL,
     queuePrefix: config.QUEUE_PREFIX,
     logLevel: config.LOG_LEVEL,

@@ -39,7 +39,12 @@ export async function createServices(config: ServerConfig, logger: Logger): Prom
   try {
     const blobs = await createFsBlobStore({ root: path.join(config.dataDir, 'blobs') });
     const db: Database = await createDatabase(
-      databaseConfigFromSettings({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }),
+      databaseConfigFromSettings({
+        databaseUrl: config.databaseUrl,
+        dataDir: config.dataDir,
+        poolMax: config.databasePool.max,
+        poolWaitMs: config.databasePool.waitMs,
+      }),
       {
         onConnectionError: (error) => logger.warn({ err: error }, 'database connection error'),
       },

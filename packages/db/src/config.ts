@@ -16,6 +16,11 @@ export interface PostgresDatabaseConfig {
   schema?: string;
   /** Most connections this process opens (default 10). */
   maxConnections?: number;
+  /**
+   * How long a query or transaction waits for a free connection before it fails with MF_ERR_DB_BUSY
+   * (default 5,000 ms); also the time a new connection has to open.
+   */
+  poolWaitMs?: number;
 }
 
 export type DatabaseConfig = PgliteDatabaseConfig | PostgresDatabaseConfig;
@@ -29,9 +34,18 @@ export type DatabaseKind = DatabaseConfig['kind'];
 export function databaseConfigFromSettings(settings: {
   databaseUrl?: string | undefined;
   dataDir: string;
+  /** `DATABASE_POOL_MAX`: connections per process (PostgreSQL). */
+  poolMax?: number | undefined;
+  /** `DATABASE_POOL_WAIT_MS`: wait for a free connection before MF_ERR_DB_BUSY (PostgreSQL). */
+  poolWaitMs?: number | undefined;
 }): DatabaseConfig {
   if (settings.databaseUrl !== undefined && settings.databaseUrl !== '') {
-    return { kind: 'postgres', url: settings.databaseUrl };
+    return {
+      kind: 'postgres',
+      url: settings.databaseUrl,
+      ...(settings.poolMax === undefined ? {} : { maxConnections: settings.poolMax }),
+      ...(settings.poolWaitMs === undefined ? {} : { poolWaitMs: settings.poolWaitMs }),
+    };
   }
   return { kind: 'pglite', dataDir: join(settings.dataDir, 'pgdata') };
 }

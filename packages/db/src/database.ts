@@ -4,7 +4,13 @@ import type { DatabaseConfig, DatabaseKind } from './config.js';
 import { DatabaseClosed, DatabaseUnavailable, InvalidDatabaseConfig } from './errors.js';
 import { PrismaClient } from './generated/prisma/client.js';
 import { openPgliteDriver, type PgliteDriver } from './pglite-driver.js';
-import { openPostgresDriver, type PostgresDriver } from './postgres-driver.js';
+import { DEFAULT_POOL_WAIT_MS, openPostgresDriver, type PostgresDriver } from './postgres-driver.js';
+
+/**
+ * An interactive transaction's longest run once started (Prisma's default is 5 s). Under load a short
+ * transaction can wait its turn for row locks; past this it is rolled back and the request gets MF_ERR_DB_BUSY.
+ */
+const TRANSACTION_TIMEOUT_MS = 15_000;
 
 /** The driver beneath Prisma, by kind: PGlite's instance or PostgreSQL's pool. */
 export type DatabaseDriver = PgliteDriver | PostgresDriver;
@@ -56,6 +62,8 @@ export async function createDatabase(config: DatabaseConfig, options: CreateData
     driver = postgresDriver;
     prisma = new PrismaClient({
       adapter: new PrismaPg(postgresDriver.pool, schema === undefined ? undefined : { schema }),
+      // A transaction waits for a connection as long as a plain query does (the pool's checkout timeout).
+      transactionOptions: { maxWait: config.poolWaitMs ?? DEFAULT_POOL_WAIT_MS, timeout: TRANSACTION_TIMEOUT_MS },
     });
   }
 

@@ -4,6 +4,12 @@ import { defineError } from '@modelfleet/errors';
 
 export const DatabaseUnavailable = defineError('MF_ERR_DB_UNAVAILABLE', 503, 'database unavailable: %s');
 
+/**
+ * Every connection is taken and none came free in time (pool checkout or transaction start timed out, or
+ * the server refused another connection): the request may succeed a moment later. `details.retryAfterSeconds`.
+ */
+export const DatabaseBusy = defineError('MF_ERR_DB_BUSY', 503, 'the database is busy: %s; retry in a moment');
+
 export const DatabaseClosed = defineError<[]>('MF_ERR_DB_CLOSED', 503, 'the database has been closed');
 
 export const InvalidDatabaseConfig = defineError('MF_ERR_DB_CONFIG_INVALID', 500, 'invalid database configuration: %s');

@@ -17,6 +17,7 @@ export {
 } from './config.js';
 export { createDatabase, type CreateDatabaseOptions, type Database, type DatabaseDriver } from './database.js';
 export {
+  DatabaseBusy,
   DatabaseClosed,
   DatabaseUnavailable,
   InvalidDatabaseConfig,
@@ -25,6 +26,7 @@ export {
   MigrationsFolderInvalid,
   MigrationUnknown,
 } from './errors.js';
+export { BUSY_RETRY_AFTER_SECONDS, databaseOutageOf, UNAVAILABLE_RETRY_AFTER_SECONDS } from './outage.js';
 export { migrate, migrationsTable, type MigrateOptions, type MigrateResult } from './migrations/migrate.js';
 export {
   defaultMigrationsDir,

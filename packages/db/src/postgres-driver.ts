@@ -2,6 +2,9 @@ import pg from 'pg';
 import type { PostgresDatabaseConfig } from './config.js';
 import type { SqlDriver, SqlQueryable, SqlSession } from './sql-driver.js';
 
+export const DEFAULT_POOL_MAX = 10;
+export const DEFAULT_POOL_WAIT_MS = 5_000;
+
 export interface PostgresDriver extends SqlDriver {
   readonly kind: 'postgres';
   readonly pool: pg.Pool;
@@ -32,9 +35,11 @@ export function openPostgresDriver(
   const schema = config.schema ?? 'public';
   const pool = new pg.Pool({
     connectionString: config.url,
-    max: config.maxConnections ?? 10,
-    // A server that accepts TCP but never answers must make ping() fail, not hang /readyz.
-    connectionTimeoutMillis: 10_000,
+    max: config.maxConnections ?? DEFAULT_POOL_MAX,
+    // Bounds both the wait for a free connection when all are taken (the request then fails with
+    // MF_ERR_DB_BUSY, a 503 with Retry-After) and the opening of a new one: a server that accepts TCP
+    // but never answers must make ping() fail, not hang /readyz.
+    connectionTimeoutMillis: config.poolWaitMs ?? DEFAULT_POOL_WAIT_MS,
     // The schema name was checked to be a plain identifier (see database.ts), so it needs no quoting.
     ...(config.schema === undefined ? {} : { options: `-c search_path=${config.schema}` }),
   });

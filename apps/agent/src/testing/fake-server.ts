@@ -19,6 +19,8 @@ export interface FakeDeviceServer {
   polls: number;
   /** While true every request is answered 503. */
   down: boolean;
+  /** The Retry-After header sent with the 503 while down; null: none. */
+  retryAfter: string | null;
   /** Blob bodies stop (connection destroyed) after this many bytes, once; null: never. */
   cutBlobAfter: number | null;
   close(): Promise<void>;
@@ -47,6 +49,7 @@ export async function startFakeDeviceServer(): Promise<FakeDeviceServer> {
     ranges: [],
     polls: 0,
     down: false,
+    retryAfter: null,
     cutBlobAfter: null,
     close: async () => {},
   };
@@ -55,12 +58,12 @@ export async function startFakeDeviceServer(): Promise<FakeDeviceServer> {
       const url = new URL(request.url ?? '/', 'http://x');
       const token = (request.headers.authorization ?? '').replace(/^Bearer /, '');
       if (fake.down)
-        return json(response, 503, {
-          statusCode: 503,
-          code: 'MF_ERR_TEST_DOWN',
-          error: 'Service Unavailable',
-          message: 'down',
-        });
+        return json(
+          response,
+          503,
+          { statusCode: 503, code: 'MF_ERR_TEST_DOWN', error: 'Service Unavailable', message: 'down' },
+          fake.retryAfter === null ? {} : { 'retry-after': fake.retryAfter },
+        );
       if (request.method === 'POST' && url.pathname === '/v1/device/enroll') {
         const body = (await readBody(request)) as { deviceId: string; tags?: string[] };
         if (!token.startsWith('mfe_')) return json(response, 401, { code: 'MF_ERR_UNAUTHORIZED' });

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { databaseOutageOf } from '@modelfleet/db';
 import { isModelFleetError, type ModelFleetError } from '@modelfleet/errors';
 import type { ErrorResponse } from '@modelfleet/contracts';
 import { BodyTooLarge, MediaTypeUnsupported, RequestInvalid, RequestRejected, RouteNotFound } from '../errors.js';
@@ -52,6 +53,9 @@ function send(reply: FastifyReply, request: FastifyRequest, error: ModelFleetErr
     requestId: request.id,
   };
   if (error.details !== undefined) body.details = error.details;
+  // A 503 that knows when to come back says so (a busy or unreachable database); agents and clients wait that long.
+  const retryAfter = error.details?.['retryAfterSeconds'];
+  if (error.statusCode === 503 && typeof retryAfter === 'number') void reply.header('retry-after', String(retryAfter));
   // Refused before the body was read to the end (an upload stopped early: full disk, too large): the rest of
   // the body is never read, so the connection cannot carry another request; close it rather than hang the next.
   if (!request.raw.complete) void reply.header('connection', 'close');
@@ -60,15 +64,23 @@ function send(reply: FastifyReply, request: FastifyRequest, error: ModelFleetErr
 
 /**
  * The one error handler: ModelFleet errors keep their code and status, Fastify's client errors get
- * codes of ours, and anything else is a 500 whose details stay in the log, not in the answer.
+ * codes of ours, a database outage (every connection taken, or the database unreachable) is a 503 with
+ * Retry-After, and anything else is a 500 whose details stay in the log, not in the answer.
  */
 export const errorHandler = fp(
   async (fastify: FastifyInstance) => {
     const bodyLimit = fastify.initialConfig.bodyLimit ?? 1024 * 1024;
     fastify.setErrorHandler((error: FastifyError, request, reply) => {
-      const known = isModelFleetError(error) ? error : fromFastifyError(error, request, bodyLimit);
+      const known = isModelFleetError(error)
+        ? error
+        : (fromFastifyError(error, request, bodyLimit) ?? databaseOutageOf(error));
       if (known !== undefined && known.statusCode < 500) {
         request.log.info({ code: known.code }, known.message);
+        return send(reply, request, known);
+      }
+      if (known !== undefined && known.statusCode === 503) {
+        // Load or an outage, not a bug: one line without the stack, the driver's words in `cause`.
+        request.log.warn({ code: known.code, cause: (error as Error).message }, known.message);
         return send(reply, request, known);
       }
       if (known !== undefined) {
