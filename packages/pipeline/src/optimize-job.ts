@@ -203,10 +203,10 @@ async function optimize(payload: { versionId: string }, ctx: JobContext<Pipeline
         }),
       };
       const candidate = await prisma.$transaction(async (tx) => {
-        await tx.blob.upsert({
-          where: { sha256: stored.sha256 },
-          create: { sha256: stored.sha256, size: stored.size, kind: 'artifact' },
-          update: {},
+        // ON CONFLICT DO NOTHING: two jobs storing the same artifact bytes at once both succeed.
+        await tx.blob.createMany({
+          data: [{ sha256: stored.sha256, size: stored.size, kind: 'artifact' }],
+          skipDuplicates: true,
         });
         return tx.candidate.upsert({
           where: { versionId_variant: { versionId: version.id, variant: row.variant } },

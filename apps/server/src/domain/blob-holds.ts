@@ -51,6 +51,23 @@ export async function releaseBlob(blobs: BlobStore, sha256: string, isReferenced
   await removePending(blobs, isReferenced);
 }
 
+/**
+ * Runs the letting-go of an upload once its rows are committed. That is housekeeping: if it fails (the
+ * database went away between the commit and the answer), the upload still happened and must be answered
+ * as such, not refused, or the client would retry an upload that is already recorded. A blob whose removal
+ * failed stays pending and is removed by a later removal in this process.
+ */
+export async function letGoAfterCommit(
+  log: { warn(details: object, message: string): void },
+  letGo: () => Promise<void>,
+): Promise<void> {
+  try {
+    await letGo();
+  } catch (error) {
+    log.warn({ err: error }, 'releasing the upload after its commit failed; it is retried with a later removal');
+  }
+}
+
 /** Removes a blob nothing references: now, or when the requests in flight that hold or put blobs are done. */
 export async function removeBlobWhenUnused(
   blobs: BlobStore,

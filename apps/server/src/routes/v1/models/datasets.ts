@@ -23,7 +23,7 @@ import { readBlobBytes } from '@modelfleet/storage';
 import { person } from '../../../auth/access.js';
 import { documentMultipartForm, FilePart } from '../../../plugins/multipart-docs.js';
 import { DatasetClassesMismatch, DatasetNotFound, UploadInvalid } from '../../../domain/errors.js';
-import { putAndHold, releaseBlob, removeBlobWhenUnused } from '../../../domain/blob-holds.js';
+import { letGoAfterCommit, putAndHold, releaseBlob, removeBlobWhenUnused } from '../../../domain/blob-holds.js';
 import { findLineOrThrow } from '../../../domain/lines.js';
 import { datasetOut } from '../../../domain/serialize.js';
 import { receiveMultipart } from '../../../domain/uploads.js';
@@ -129,10 +129,11 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         stored = await putAndHold(blobs, encoded, isReferenced);
         const counts = classCounts(dataset);
         const row = await db.prisma.$transaction(async (tx) => {
-          await tx.blob.upsert({
-            where: { sha256: stored!.sha256 },
-            create: { sha256: stored!.sha256, size: encoded.length, kind: 'dataset' },
-            update: {},
+          // INSERT … ON CONFLICT DO NOTHING: two uploads of the same bytes at once both succeed (an upsert
+          // reads, then inserts, and the slower one failed on the primary key under concurrency).
+          await tx.blob.createMany({
+            data: [{ sha256: stored!.sha256, size: encoded.length, kind: 'dataset' }],
+            skipDuplicates: true,
           });
           return tx.dataset.create({
             data: {
@@ -147,7 +148,7 @@ export const datasetRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
           });
         });
         // The upload as sent is not kept: the dataset blob in the engine format (now referenced) is what the jobs read.
-        await letGo();
+        await letGoAfterCommit(request.log, letGo);
         return reply.status(201).send(datasetOut(row));
       } catch (error) {
         await letGo();

@@ -15,7 +15,7 @@ import { person } from '../../../auth/access.js';
 import { documentMultipartForm, FilePart } from '../../../plugins/multipart-docs.js';
 import { candidateTableCsv, candidateTableMarkdown } from '../../../domain/candidate-table.js';
 import { UploadInvalid } from '../../../domain/errors.js';
-import { putAndHold, releaseBlob } from '../../../domain/blob-holds.js';
+import { letGoAfterCommit, putAndHold, releaseBlob } from '../../../domain/blob-holds.js';
 import { findLineOrThrow } from '../../../domain/lines.js';
 import { loadVersion } from '../../../domain/versions.js';
 import { receiveMultipart, type ReceivedUpload } from '../../../domain/uploads.js';
@@ -122,13 +122,15 @@ export const versionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         for (const name of keep) stored.push(await putAndHold(blobs, files.get(name)!, isReferenced));
         const sourceBytes = keep.reduce((sum, name) => sum + files.get(name)!.length, 0);
         const version = await db.prisma.$transaction(async (tx) => {
-          for (const [index, name] of keep.entries()) {
-            await tx.blob.upsert({
-              where: { sha256: stored[index]!.sha256 },
-              create: { sha256: stored[index]!.sha256, size: files.get(name)!.length, kind: 'model_source' },
-              update: {},
-            });
-          }
+          // INSERT … ON CONFLICT DO NOTHING, atomic under concurrent uploads of the same files (an upsert is not).
+          await tx.blob.createMany({
+            data: keep.map((name, index) => ({
+              sha256: stored[index]!.sha256,
+              size: files.get(name)!.length,
+              kind: 'model_source' as const,
+            })),
+            skipDuplicates: true,
+          });
           return tx.modelVersion.create({
             data: {
               lineId: line.id,
@@ -140,8 +142,13 @@ export const versionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         });
         versionId = version.id;
         await queue.enqueue('optimize', { versionId: version.id }, { jobId: `optimize-${version.id}` });
-        await upload.discard();
-        for (const blob of stored.splice(0)) await releaseBlob(blobs, blob.sha256, isReferenced);
+        // Recorded and enqueued: from here on nothing may take the version back (the catch below would).
+        versionId = undefined;
+        const held = stored.splice(0);
+        await letGoAfterCommit(request.log, async () => {
+          await upload.discard();
+          for (const blob of held) await releaseBlob(blobs, blob.sha256, isReferenced);
+        });
         request.log.info(
           { versionId: version.id, line: line.name, sourceBytes, sha256: sha256Hex(files.get(MODEL_JSON)!) },
           'version uploaded',
