@@ -13,7 +13,11 @@
  *   scratch         the base's recipe from another seed with fewer epochs (a different network).
  *
  *   npm run train -w @modelfleet/demo-models -- [--stage all|base|continue|successors|head|top2|finetune|finetune-lowlr|scratch]
- *       [--epochs 18] [--base-lr 5e-3] [--patience 8] [--seed 2020] [--out dir]
+ *       [--epochs 45] [--base-lr 5e-3] [--patience <epochs>] [--seed 2020] [--with-pretrain true] [--out dir]
+ *
+ * The defaults are the committed base's recipe: 45 epochs on the fit split plus the pretraining set's
+ * training images, every epoch a candidate checkpoint (no early stop). Chosen on validation accuracy
+ * against 60 epochs on the fit split alone (92.7 % validation; the base's recipe: 97.1 %).
  *
  * Progress lines go to stdout; run it with nohup in the background. Deterministic: seeded
  * initialisers, seeded shuffles and augmentation, and Math.random replaced by a seeded generator
@@ -88,9 +92,9 @@ const data = createDemoDatasets(demoDatasetSpec);
 // Checkpoints are selected on `validation`; the network is fitted on `fit` (+ the pretraining set).
 const { fit, validation } = splitValidation(data.train, demoValidationSplit);
 const shifted = createDemoDatasets(shiftedDatasetSpec);
-// `--with-pretrain true` adds the harder pretraining distribution's training set as extra training
-// data for runs from scratch (its own test set is not used); by default they train on `fit` alone.
-const withPretrain = args.get('with-pretrain') === 'true';
+// Runs from scratch add the harder pretraining distribution's training set to `fit` (its own test set is
+// not used); `--with-pretrain false` trains on `fit` alone.
+const withPretrain = args.get('with-pretrain') !== 'false';
 const pretrain = withPretrain ? createDemoDatasets(pretrainDatasetSpec) : undefined;
 const fromScratchData = pretrain ? concatDatasets(fit, pretrain.train) : fit;
 const { preprocessing } = demoDatasetSpec;
@@ -234,7 +238,7 @@ async function trainFromScratch(
   const model = buildMobileNetV1(tf, { alpha: 0.25, size: 64, classes: 5, dropout: 0.1, seed });
   const rate = Number(args.get('base-lr') ?? 5e-3);
   const endRate = rate / 100;
-  const patience = Number(args.get('patience') ?? 8);
+  const patience = Number(args.get('patience') ?? epochs);
   model.compile({ optimizer: tf.train.adam(rate), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   log(
     `${name}: ${model.countParams()} parameters, seed ${seed}, up to ${epochs} epochs of ${datasetCount(fromScratchData)} images, ` +
@@ -282,7 +286,7 @@ if (runs('base')) {
   await trainFromScratch(
     BASE,
     Number(args.get('seed') ?? SEED),
-    Number(args.get('epochs') ?? 18),
+    Number(args.get('epochs') ?? 45),
     'MobileNet-v1 alpha 0.25, 64x64x3, trained from scratch on the synthetic set (demoDatasetSpec), checkpoint chosen on a validation split of its training set',
   );
 }
@@ -458,7 +462,7 @@ if (stage === 'all' || stage === 'scratch') {
   await trainFromScratch(
     'mobilenet-v1-025-64-scratch',
     Number(args.get('seed') ?? SCRATCH_SEED),
-    Number(args.get('epochs') ?? 10),
+    Number(args.get('epochs') ?? 30),
     'the base recipe retrained from scratch with another seed and fewer epochs: a different network for the same task (no tensor relates to the base)',
   );
 }

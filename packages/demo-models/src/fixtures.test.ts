@@ -145,5 +145,15 @@ describe('demo model fixtures', () => {
       }
       expect(kernelDrift(lowRate)).toBeLessThan(kernelDrift(finetune) / 2);
     });
+
+    it('retrain from scratch with another seed: the same architecture, no tensor in common with the base', () => {
+      const scratch = tensors('mobilenet-v1-025-64-scratch');
+      expect(changed(scratch)).toHaveLength(base.size);
+      expect(manifest.models['mobilenet-v1-025-64-scratch']!.training['seed']).not.toBe(
+        manifest.models['mobilenet-v1-025-64']!.training['seed'],
+      );
+      // Not a fine-tune: its kernels are as far from the base's as two independent networks' are.
+      expect(kernelDrift(scratch)).toBeGreaterThan(kernelDrift(tensors('mobilenet-v1-025-64-finetune')) * 5);
+    });
   });
 });
