@@ -90,6 +90,22 @@ interface Measure {
   applyMs: number;
 }
 
+// The reference tools are Debian packages; say which are missing before any work is done.
+const missingTools = ['zstd', 'bsdiff', 'bspatch', 'xdelta3'].filter((tool) => {
+  try {
+    execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
+    return false;
+  } catch {
+    return true;
+  }
+});
+if (missingTools.length > 0) {
+  process.stderr.write(
+    `bench:delta compares against ${missingTools.join(', ')}, which are not installed: apt-get install -y zstd bsdiff xdelta3\n`,
+  );
+  process.exit(2);
+}
+
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-delta-'));
 const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'ignore'] });
 

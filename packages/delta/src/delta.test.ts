@@ -185,6 +185,28 @@ describe('encodeDelta / applyDelta round trip', () => {
     expect(applyDelta(old, bytes)).toEqual(next);
   });
 
+  it('sends a small changed float tensor as one plane when byte planes would cost more in the program', () => {
+    const pair = (bias: 'same' | 'reinit') =>
+      pairOf({
+        layers: [{ name: 'head', inputs: 64, units: 5, bias: true }],
+        seed: 11,
+        oldEncodings: ['float32', 'float32'],
+        edits: ['same', bias],
+        newEncodings: ['float32', 'float32'],
+        layerEdits: ['keep'],
+        addLayer: false,
+        metadata: ['v1', 'v1'],
+      });
+    const unchanged = pair('same');
+    const changed = pair('reinit');
+    const base = encodeDelta(unchanged.old, unchanged.next).bytes.length;
+    const delta = encodeDelta(changed.old, changed.next);
+    expect(applyDelta(changed.old, delta.bytes)).toEqual(changed.next);
+    // 20 new bytes of noise, one operation and one segment with one plane: 29 bytes more than no change at
+    // all (deterministic data; with four byte planes, each with its own entry in the program: 33).
+    expect(delta.bytes.length - base).toBeLessThanOrEqual(20 + 9);
+  });
+
   it('makes a delta of an identical bundle far smaller than the bundle', () => {
     const { old } = samplePair();
     const delta = encodeDelta(old, old);

@@ -201,6 +201,19 @@ function candidateParams(
   return out;
 }
 
+/** Segments up to this size also try one plane instead of one per byte of the element. */
+const SMALL_SEGMENT_BYTES = 4096;
+
+/** Bytes of an unsigned LEB128 varint. */
+function varintBytes(value: number): number {
+  let bytes = 1;
+  while (value >= 128) {
+    value = Math.floor(value / 128);
+    bytes++;
+  }
+  return bytes;
+}
+
 function chooseSegment(
   layout: SegmentLayout,
   index: number,
@@ -214,8 +227,16 @@ function chooseSegment(
   const bytes = next.bytes.subarray(offset, offset + layout.length);
   const base = old?.bytes.subarray(offset, offset + layout.length);
   const channels = width === 1 ? channelsOf(next, index) : 0;
+  // Multi-byte elements go in byte planes; a small segment (a bias, a tensor's scales) may be cheaper as one
+  // plane, since every plane costs a codec byte and a length in the program.
   const modes: (0 | 1 | 2)[] =
-    width > 1 ? [1] : channels > 1 && layout.length % channels === 0 && layout.length > channels ? [0, 2] : [0];
+    width > 1
+      ? layout.length <= SMALL_SEGMENT_BYTES
+        ? [1, 0]
+        : [1]
+      : channels > 1 && layout.length % channels === 0 && layout.length > channels
+        ? [0, 2]
+        : [0];
   let best:
     | { params: TransformParams; mode: 0 | 1 | 2; planes: Uint8Array[]; trials: EncodedPlane[]; cost: number }
     | undefined;
@@ -226,7 +247,11 @@ function chooseSegment(
         mode === 1 ? shuffle(residual, width) : [mode === 2 ? toChannelMajor(residual, channels) : residual];
       const trials = planes.map((p) => trialPlane(p, options.selectionQuality));
       const factorBytes = params.transform === TRANSFORM.requant ? 4 * (params.factors?.length ?? 0) : 0;
-      const cost = trials.reduce((sum, t) => sum + t.stored.length, factorBytes);
+      // What the choice costs in the delta: the planes' bytes plus their entries in the program.
+      const cost = trials.reduce(
+        (sum, t) => sum + t.stored.length + 1 + varintBytes(t.stored.length),
+        factorBytes + (mode === 2 ? varintBytes(channels) : 0),
+      );
       if (best === undefined || cost < best.cost) best = { params, mode, planes, trials, cost };
     }
   }
