@@ -155,7 +155,16 @@ describe('agents move to the next release by delta', () => {
 
     // By delta: only the delta crossed the wire, a small part of the full file.
     const clean = agents.get('pi-delta')!.lines.find(isDownloaded(2))!;
-    expect(clean).toMatchObject({ path: 'delta' });
+    // On failure, what the agent was offered and why it fell back, and what the server said about deltas.
+    const story = () =>
+      JSON.stringify({
+        agent: agents
+          .get('pi-delta')!
+          .lines.filter((line) => /offered|delta/.test(String(line.msg)))
+          .slice(-6),
+        server: server.lines.filter((line) => /delta/i.test(JSON.stringify(line))).slice(-6),
+      });
+    expect(clean, story()).toMatchObject({ path: 'delta' });
     const deltaTransfers = fetchedBy('pi-delta');
     expect(deltaTransfers.map((t) => [t.status, t.sha256 === target.sha256])).toEqual([[200, false]]);
     const deltaSha256 = deltaTransfers[0]!.sha256;

@@ -43,6 +43,18 @@ describe('agent against a device API', () => {
       }),
       log: silentLogger,
     });
+  /** The daemon's configuration: this test's server and data folder, a 20 ms backoff base. */
+  const daemonConfig = (extra: Record<string, string>) =>
+    parseAgentConfig({
+      flags: {
+        server: server.url,
+        'data-dir': dataDir,
+        'public-key': key.publicKeyBase64,
+        'backoff-base-seconds': '0.02',
+        ...extra,
+      },
+      env: {},
+    });
   const publish = (bundle: TestBundle, release: number, options: Partial<Parameters<typeof signedAnswer>[0]> = {}) => {
     server.blobs.set(bundle.sha256, bundle.bytes);
     server.answer = signedAnswer({ key, bundle, release, ...options });
@@ -189,17 +201,7 @@ describe('agent against a device API', () => {
     const rounds: { kind: string; delayMs: number }[] = [];
     const daemon = runDaemon({
       agent,
-      config: parseAgentConfig({
-        flags: {
-          server: server.url,
-          'data-dir': dataDir,
-          'public-key': key.publicKeyBase64,
-          'backoff-base-seconds': '0.02',
-          'backoff-cap-seconds': '0.1',
-          'min-poll-seconds': '0.01',
-        },
-        env: {},
-      }),
+      config: daemonConfig({ 'backoff-cap-seconds': '0.1', 'min-poll-seconds': '0.01' }),
       log: silentLogger,
       signal: controller.signal,
       random: () => 1,
@@ -228,16 +230,7 @@ describe('agent against a device API', () => {
     const rounds: { error: unknown; delayMs: number }[] = [];
     await runDaemon({
       agent,
-      config: parseAgentConfig({
-        flags: {
-          server: server.url,
-          'data-dir': dataDir,
-          'public-key': key.publicKeyBase64,
-          'backoff-base-seconds': '0.02',
-          'backoff-cap-seconds': '60',
-        },
-        env: {},
-      }),
+      config: daemonConfig({ 'backoff-cap-seconds': '60' }),
       log: silentLogger,
       signal: controller.signal,
       random: () => 0,

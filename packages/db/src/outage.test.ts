@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createDatabase, type Database } from './database.js';
 import { DatabaseClosed } from './errors.js';
 import { BUSY_RETRY_AFTER_SECONDS, databaseOutageOf, UNAVAILABLE_RETRY_AFTER_SECONDS } from './outage.js';
-import { createTestDatabase, postgresTestAvailability, testDatabaseUrl } from './testing/index.js';
+import { createTestDatabase, holdConnection, postgresTestAvailability, testDatabaseUrl } from './testing/index.js';
 
 /*
  * The errors come from a real PostgreSQL: a pool of one connection held by another session, a port nobody
@@ -28,23 +28,6 @@ async function singleConnectionDatabase(poolWaitMs: number): Promise<Database> {
   return db;
 }
 
-/** Holds the pool's only connection until the returned release() is called. */
-async function holdTheConnection(db: Database): Promise<() => Promise<void>> {
-  let release!: () => void;
-  const released = new Promise<void>((resolve) => (release = resolve));
-  let held!: () => void;
-  const isHeld = new Promise<void>((resolve) => (held = resolve));
-  const session = db.driver.withSession(async () => {
-    held();
-    await released;
-  });
-  await isHeld;
-  return async () => {
-    release();
-    await session;
-  };
-}
-
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
   try {
     await promise;
@@ -59,7 +42,7 @@ describe('databaseOutageOf on PostgreSQL', () => {
     'every connection taken: a query and a transaction fail as MF_ERR_DB_BUSY, 503, retry in 1 s',
     async () => {
       const db = await singleConnectionDatabase(300);
-      const release = await holdTheConnection(db);
+      const release = await holdConnection(db);
       try {
         const startedAt = Date.now();
         const query = await rejection(db.prisma.modelLine.count());

@@ -32,7 +32,9 @@ await createTrainingRuntime();
 const fresh = generateSynthetic({ ...demoDatasetSpec.synthetic, seed, count });
 const manifest = readDemoManifest();
 const pct = (x: number) => `${(x * 100).toFixed(2)} %`;
-process.stdout.write(`| model | test (manifest, 340) | fresh (seed ${seed}, ${count}) | 95 % interval |\n|---|---|---|---|\n`);
+process.stdout.write(
+  `| model | test (manifest, 340) | fresh (seed ${seed}, ${count}) | 95 % interval |\n|---|---|---|---|\n`,
+);
 for (const name of DEMO_MODEL_NAMES) {
   const record = manifest.models[name];
   if (record === undefined) continue;

@@ -28,6 +28,8 @@ const bundleOf = (name: Parameters<typeof loadDemoModelFiles>[0]) =>
 const base = bundleOf('mobilenet-v1-025-64');
 const finetune = bundleOf('mobilenet-v1-025-64-finetune');
 const head = bundleOf('mobilenet-v1-025-64-head');
+/** The base's recipe retrained from another seed: no tensor in common with the base. */
+const scratch = bundleOf('mobilenet-v1-025-64-scratch');
 
 /** Counts the encodings that really ran (the cache's own counter is what is under test). */
 function countingCodec(inner: DeltaCodec): DeltaCodec & { calls: number } {
@@ -55,7 +57,7 @@ describe.each([
   let blobs: BlobStore;
   let root = '';
   let pool: CpuPool;
-  let sha: { base: string; finetune: string; head: string; junk: string };
+  let sha: { base: string; finetune: string; head: string; scratch: string; junk: string };
 
   const cacheWith = (codec: DeltaCodec, extra: Partial<DeltaCacheOptions> = {}) =>
     createDeltaCache({ db: test.db, blobs, codec, maxRatio: 0.8, ...extra });
@@ -74,6 +76,7 @@ describe.each([
       base: await register(base),
       finetune: await register(finetune),
       head: await register(head),
+      scratch: await register(scratch),
       // Registered as an artifact, but not a model bundle: the encoder refuses it.
       junk: await register(new Uint8Array(randomBytes(5000))),
     };
@@ -134,23 +137,25 @@ describe.each([
     expect(sha256Hex(applyDelta(base, await readBlobBytes(blobs, a!.sha256)))).toBe(sha.finetune);
   }, 60_000);
 
-  it('remembers a pair whose delta is not clearly smaller (row without blob) and offers no delta', async () => {
+  it('remembers a pair whose delta is not clearly smaller (row without blob) and offers no delta: a retrain from scratch', async () => {
     const codec = countingCodec(createPooledDeltaCodec(pool, FAST));
-    // A threshold no delta between these two meets: stands for a retrain from scratch.
-    const strict = cacheWith(codec, { maxRatio: 0.001 });
-    expect(await strict.decide(sha.head, sha.finetune)).toEqual({ kind: 'none', reason: 'not-smaller' });
+    // The default threshold (a delta at most 80 % of the full file); a retrain from scratch shares nothing.
+    const cache = cacheWith(codec);
+    expect(await cache.decide(sha.base, sha.scratch)).toEqual({ kind: 'none', reason: 'not-smaller' });
     expect(codec.calls).toBe(1);
     const row = await test.db.prisma.artifactDelta.findUniqueOrThrow({
-      where: { fromSha256_toSha256: { fromSha256: sha.head, toSha256: sha.finetune } },
+      where: { fromSha256_toSha256: { fromSha256: sha.base, toSha256: sha.scratch } },
     });
     expect(row.deltaSha256).toBe(NOT_SMALLER_MARKER);
-    expect(row.deltaBytes).toBeGreaterThan(finetune.length * 0.001);
-    expect(strict.peek(sha.head, sha.finetune)).toBeNull();
-    expect(await strict.deltaFor(sha.head, sha.finetune)).toBeNull();
+    expect(row.deltaBytes).toBeGreaterThan(scratch.length * 0.8);
+    expect(cache.peek(sha.base, sha.scratch)).toBeNull();
+    expect(await cache.deltaFor(sha.base, sha.scratch)).toBeNull();
     // Another process does not recompute it either.
     const again = countingCodec(createPooledDeltaCodec(pool, FAST));
-    expect(await cacheWith(again, { maxRatio: 0.001 }).deltaFor(sha.head, sha.finetune)).toBeNull();
+    expect(await cacheWith(again).deltaFor(sha.base, sha.scratch)).toBeNull();
     expect(again.calls).toBe(0);
+    // The same cache offers the fine-tune of the same base: the decision is about the pair.
+    expect((await cache.decide(sha.base, sha.finetune)).kind).toBe('delta');
   }, 60_000);
 
   it('answers null for a source the server does not have, for the target itself, and for what cannot be encoded', async () => {

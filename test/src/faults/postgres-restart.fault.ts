@@ -91,7 +91,9 @@ describe('PostgreSQL restarted under a running server', () => {
       // The database down is "come back later", not a server bug: 503 with the database's own code.
       // On anything else, the server's own account of its unexpected errors is in the failure message.
       const unexpected = () =>
-        JSON.stringify(server.lines.filter((line) => line['msg'] === 'unexpected error').map((line) => line['err']));
+        JSON.stringify(
+          (server?.lines ?? []).filter((line) => line['msg'] === 'unexpected error').map((line) => line['err']),
+        );
       expect(answer.status, `${JSON.stringify(answer.body)} ${answer.status === 503 ? '' : unexpected()}`).toBe(503);
       expect((answer.body as { code?: string }).code, JSON.stringify(answer.body)).toMatch(
         /^MF_ERR_DB_(UNAVAILABLE|BUSY)$/,

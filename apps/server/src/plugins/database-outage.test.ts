@@ -1,4 +1,9 @@
-import { createTestDatabase, postgresTestAvailability, type TestDatabase } from '@modelfleet/db/testing';
+import {
+  createTestDatabase,
+  holdConnection,
+  postgresTestAvailability,
+  type TestDatabase,
+} from '@modelfleet/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEnrollmentToken, enrollTestDevice, publishTestRelease } from '../devices/test-fleet.js';
 import { startTestServer, type TestServer } from '../testing/test-server.js';
@@ -36,23 +41,6 @@ describe.skipIf(skip)('a database with every connection taken', { timeout: 60_00
     await testDb?.cleanup();
   });
 
-  /** Holds the pool's only connection until the returned function is called. */
-  async function holdTheConnection(): Promise<() => Promise<void>> {
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    let held!: () => void;
-    const isHeld = new Promise<void>((resolve) => (held = resolve));
-    const session = server.services.db.driver.withSession(async () => {
-      held();
-      await released;
-    });
-    await isHeld;
-    return async () => {
-      release();
-      await session;
-    };
-  }
-
   const report = () =>
     server.app.inject({
       method: 'POST',
@@ -62,7 +50,7 @@ describe.skipIf(skip)('a database with every connection taken', { timeout: 60_00
     });
 
   it('answers 503 MF_ERR_DB_BUSY with Retry-After, and the retried report is stored once', async () => {
-    const release = await holdTheConnection();
+    const release = await holdConnection(server.services.db);
     let list, refused;
     try {
       list = await server.app.inject({ method: 'GET', url: '/v1/models', headers: server.auth() });

@@ -19,3 +19,4 @@ export {
   type PostgresTestAvailability,
   type TestDatabase,
 } from './test-database.js';
+export { holdConnection } from './hold-connection.js';
