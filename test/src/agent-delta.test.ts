@@ -136,7 +136,15 @@ describe('agents move to the next release by delta', () => {
     // Faults: one device's delta is corrupted on the wire, another's installed bundle is changed on disk.
     const transitToken = await tokenOf('pi-transit');
     const base = releases.get(1)!;
-    proxy.corrupt = ({ sha256, token }) => token === transitToken && sha256 !== base.sha256 && !isTarget(sha256);
+    // The first blob that device fetches after release 1 is the delta (offered, and waited for, whenever the pair
+    // is computed): only that one is corrupted. (Telling the target apart by its sha256 raced the agent: it can
+    // fetch the full artifact before the test has learnt release 2's sha256 from the CLI.)
+    let corrupted = false;
+    proxy.corrupt = ({ sha256, token }) => {
+      if (token !== transitToken || sha256 === base.sha256 || corrupted) return false;
+      corrupted = true;
+      return true;
+    };
     const tamperedBundle = path.join(agentDir('pi-tampered'), 'releases', base.sha256, 'artifact.mfbundle');
     const bytes = await fs.readFile(tamperedBundle);
     bytes[bytes.length >> 1]! ^= 0x01;
@@ -145,9 +153,6 @@ describe('agents move to the next release by delta', () => {
     const before = proxy.transfers.length;
     expect(await publish('mobilenet-v1-025-64-head')).toBe(2);
     const target = releases.get(2)!;
-    function isTarget(sha256: string) {
-      return releases.get(2)?.sha256 === sha256;
-    }
     await Promise.all([...agents.values()].map((agent) => agent.waitForLine(isInstalled(2), 180_000)));
 
     const tokens = new Map(await Promise.all(names.map(async (name) => [name, await tokenOf(name)] as const)));

@@ -22,6 +22,8 @@ export interface TourOptions {
   agents: number;
   /** Variants the line tries; all of them by default. */
   variants: string[] | undefined;
+  /** Weights of the objective L; the study's (1 each) by default. */
+  weights?: { size: number; latency: number; accuracy: number };
   /** Stop everything once the agents have moved (tests, CI); else leave the server and agents running. */
   exit: boolean;
   /** How long one optimize job may take before the tour gives up. */
@@ -161,7 +163,10 @@ export async function runTour(options: TourOptions): Promise<TourResult> {
         offset: manifest.preprocessing.offset,
         classNames: manifest.classNames,
       },
-      policy: options.variants === undefined ? {} : { variants: options.variants as never },
+      policy: {
+        ...(options.variants === undefined ? {} : { variants: options.variants as never }),
+        ...(options.weights === undefined ? {} : { weights: options.weights }),
+      },
     } as never);
     say(`Created the model line ${DEMO_LINE} (${manifest.classNames.join(', ')}; ${height}x${width} RGB).`);
 
