@@ -40,7 +40,8 @@ export async function fleetGauges(db: Database): Promise<MetricFamily[]> {
       GROUP BY l.name, c.name, r.number`,
     prisma.deviceReport.groupBy({
       by: ['downloadKind'],
-      where: { downloadKind: { not: null } },
+      // The agent repeats the download's figures in its `installed` report; a download counts once, when finished.
+      where: { downloadKind: { not: null }, state: 'downloaded' },
       _count: { _all: true },
       _sum: { bytesDownloaded: true },
     }),

@@ -92,20 +92,26 @@ describe('GET /metrics', () => {
       headers: { authorization: `Bearer ${lonely.deviceToken}` },
     });
     expect(download.statusCode).toBe(200);
-    const report = await server.app.inject({
-      method: 'POST',
-      url: '/v1/device/reports',
-      headers: { authorization: `Bearer ${lonely.deviceToken}` },
-      payload: {
-        state: 'installed',
-        idempotencyKey: 'metrics-installed-1',
-        release: release.number,
-        artifactSha256: release.artifactSha256,
-        download: { kind: 'full', bytes: bytes.length },
-        smokeLatencyMs: 3.5,
-      },
-    });
-    expect(report.statusCode).toBeLessThan(300);
+    // What the agent sends: `downloaded`, then `installed` repeating the download's figures (counted once).
+    for (const [state, extra] of [
+      ['downloaded', {}],
+      ['installed', { smokeLatencyMs: 3.5 }],
+    ] as const) {
+      const report = await server.app.inject({
+        method: 'POST',
+        url: '/v1/device/reports',
+        headers: { authorization: `Bearer ${lonely.deviceToken}` },
+        payload: {
+          state,
+          idempotencyKey: `metrics-${state}-1`,
+          release: release.number,
+          artifactSha256: release.artifactSha256,
+          download: { kind: 'full', bytes: bytes.length },
+          ...extra,
+        },
+      });
+      expect(report.statusCode).toBeLessThan(300);
+    }
     expect((await poll(lonely.deviceToken, release.artifactSha256)).statusCode).toBe(304);
 
     // A job that completes and one that fails for good.
