@@ -5,6 +5,7 @@
  */
 import type { EncodingLayout } from './payload.js';
 import type { TensorRecord } from './types.js';
+import { shown } from './shown.js';
 
 export interface ManifestEntry {
   name: string;
@@ -51,11 +52,11 @@ export function layoutOfEntry(
     throw new LayoutError('quantization is not an object');
   const q = quantization as Record<string, unknown>;
   const qd = q['dtype'];
-  if (dtype !== 'float32') throw new LayoutError(`quantization ${String(qd)} on a ${dtype} weight`);
+  if (dtype !== 'float32') throw new LayoutError(`quantization ${shown(qd)} on a ${dtype} weight`);
   const axisOf = (): number => {
     const axis = q['axis'];
     if (typeof axis !== 'number' || !Number.isInteger(axis) || axis < 0 || axis >= shape.length)
-      throw new LayoutError(`axis ${String(axis)} is outside the shape`);
+      throw new LayoutError(`axis ${shown(axis)} is outside the shape`);
     return axis;
   };
   switch (qd) {
@@ -82,6 +83,6 @@ export function layoutOfEntry(
       return { layout: { kind: 'sparse-rans', axis }, declaredByteLength: byteLength };
     }
     default:
-      throw new LayoutError(`quantization dtype ${String(qd)}`);
+      throw new LayoutError(`quantization dtype ${shown(qd)}`);
   }
 }

@@ -153,6 +153,18 @@ describe('readArtifact refuses bad artifacts', () => {
     );
   });
 
+  it('values that cannot be turned into text ({"toString": null}) get our codes, not a TypeError', () => {
+    const hostile = { toString: null, valueOf: null };
+    expect(codeOf(withJson((j) => void (j['format'] = hostile)))).toBe('MF_ERR_MODEL_FORMAT_UNSUPPORTED');
+    expect(codeOf(withJson((j) => void (j['weightsManifest'][0].weights[0].dtype = hostile)))).toBe(
+      'MF_ERR_DTYPE_UNKNOWN',
+    );
+    expect(codeOf(withJson((j) => void (j['weightsManifest'][0].paths = [hostile])))).toBe('MF_ERR_SHARD_PATH_INVALID');
+    expect(codeOf(withJson((j) => void (j['weightsManifest'][0].weights[0].quantization = { dtype: hostile })))).toBe(
+      'MF_ERR_DTYPE_UNKNOWN',
+    );
+  });
+
   it('a corrupt entropy-coded tensor -> MF_ERR_TENSOR_PAYLOAD_INVALID', () => {
     const base = readArtifact(good);
     const tensors = base.tensors.map((t) =>

@@ -18,6 +18,7 @@ import { elementCount, fixedByteLength } from './payload.js';
 import { expectedWeights, listLayers, splitWeightName } from './topology.js';
 import { DEFAULT_LIMITS, type ArtifactLimits, type ModelArtifact, type ModelJson, type TensorRecord } from './types.js';
 import { validateTensor } from './validate-tensor.js';
+import { shown } from './shown.js';
 
 export const MODEL_JSON = 'model.json';
 
@@ -102,7 +103,7 @@ function parseEntry(raw: unknown, limits: ArtifactLimits): ParsedEntry {
     throw new ArtifactTooLarge(`weight ${name} has ${elements} elements (limit ${limits.maxTensorElements})`);
   const dtype = raw['dtype'];
   if (dtype !== 'float32' && dtype !== 'int32')
-    throw new DtypeUnknown(name, String(dtype), { details: { tensor: name, dtype } });
+    throw new DtypeUnknown(name, shown(dtype), { details: { tensor: name, dtype } });
   let parsed;
   try {
     parsed = layoutOfEntry(dtype, dims, raw['quantization']);
@@ -126,7 +127,7 @@ export function readArtifact(files: ReadonlyMap<string, Uint8Array>, options: Re
   const raw = parseModelJson(jsonBytes, limits);
 
   const format = raw['format'];
-  if (format !== undefined && format !== 'layers-model') throw new ModelFormatUnsupported(String(format));
+  if (format !== undefined && format !== 'layers-model') throw new ModelFormatUnsupported(shown(format));
   const topology = raw['modelTopology'];
   if (!isRecord(topology)) throw new ModelJsonInvalid('modelTopology is missing or not an object');
   const layers = listLayers(topology, limits.maxLayers);
@@ -144,7 +145,7 @@ export function readArtifact(files: ReadonlyMap<string, Uint8Array>, options: Re
       throw new ModelJsonInvalid(`weights group ${groupIndex} needs paths and weights arrays`);
     const shards: Uint8Array[] = [];
     for (const path of group['paths'] as unknown[]) {
-      if (typeof path !== 'string' || !isSafeShardPath(path)) throw new ShardPathInvalid(String(path));
+      if (typeof path !== 'string' || !isSafeShardPath(path)) throw new ShardPathInvalid(shown(path));
       if (seenPaths.has(path)) throw new ModelJsonInvalid(`shard ${path} is listed twice`);
       seenPaths.add(path);
       if (seenPaths.size > limits.maxShards) throw new ArtifactTooLarge(`more than ${limits.maxShards} shards`);
