@@ -7,7 +7,7 @@ import { createTestDatabase, type TestDatabase } from '@modelfleet/db/testing';
 import { redisAvailable, removePrefix, testRedisUrl, uniquePrefix } from '@modelfleet/jobs/testing';
 import { publicKeyFromBase64, verifyEnvelope } from '@modelfleet/signing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeDemoFiles, type DemoFiles } from './support/demo-data.js';
+import { demoLineCreateArgs, writeDemoFiles, type DemoFiles } from './support/demo-data.js';
 import { runCli, serverAddress, startServer, startWorker, type RunningProcess } from './support/processes.js';
 
 function newAdminKey(): string {
@@ -36,19 +36,7 @@ async function engineerFlow(
     expect(result.code, `modelfleet ${args.join(' ')}\n${result.stderr}`).toBe(0);
     return result.stdout;
   };
-  await cli(
-    'models',
-    'create',
-    line,
-    '--classes',
-    demo.classNames.join(','),
-    '--input-size',
-    `${demo.inputSize[0]}x${demo.inputSize[1]}`,
-    '--scale',
-    String(demo.scale),
-    '--offset',
-    String(demo.offset),
-  );
+  await cli(...demoLineCreateArgs(line, demo));
   await cli('datasets', 'add', demo.testSet, '--line', line, '--role', 'test');
   await cli('datasets', 'add', demo.calibrationSet, '--line', line, '--role', 'calibration');
   const version = JSON.parse(await cli('upload', demo.modelDir, '--line', line, '--wait', '--json')) as ModelVersion;

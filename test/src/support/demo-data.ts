@@ -36,6 +36,22 @@ export async function writeDemoFiles(dir: string): Promise<DemoFiles> {
 /** `modelfleet models create` arguments for a demo line with one cheap variant (theta4) and few latency runs. */
 export function demoLineArgs(line: string, demo: DemoFiles, ...extra: string[]): string[] {
   return [
+    ...demoLineCreateArgs(line, demo),
+    '--variants',
+    'theta4',
+    // Five timed runs on a shared machine are noise: with latency in L, float32 sometimes beat float16 and the
+    // next release changed encoding (no delta then). The winner here is decided by size and accuracy alone.
+    '--weights',
+    'size=1,latency=0,accuracy=1',
+    '--latency-runs',
+    '5',
+    ...extra,
+  ];
+}
+
+/** `modelfleet models create` for the demo line with the default policy (every variant, the study's L). */
+export function demoLineCreateArgs(line: string, demo: DemoFiles): string[] {
+  return [
     'models',
     'create',
     line,
@@ -47,14 +63,5 @@ export function demoLineArgs(line: string, demo: DemoFiles, ...extra: string[]):
     String(demo.scale),
     '--offset',
     String(demo.offset),
-    '--variants',
-    'theta4',
-    // Five timed runs on a shared machine are noise: with latency in L, float32 sometimes beat float16 and the
-    // next release changed encoding (no delta then). The winner here is decided by size and accuracy alone.
-    '--weights',
-    'size=1,latency=0,accuracy=1',
-    '--latency-runs',
-    '5',
-    ...extra,
   ];
 }
