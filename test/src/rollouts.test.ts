@@ -5,7 +5,12 @@ import path from 'node:path';
 import type { CreatedEnrollmentToken, DeviceList, PublicKeys, Release, RolloutView } from '@modelfleet/contracts';
 import { linkedSha256 } from '@modelfleet/agent';
 import { demoBundle, nanBundle, type TestBundle } from '@modelfleet/agent/testing';
-import { createTestDatabase, postgresTestAvailability, type TestDatabase } from '@modelfleet/db/testing';
+import {
+  createTestDatabase,
+  insertReadyCandidate,
+  postgresTestAvailability,
+  type TestDatabase,
+} from '@modelfleet/db/testing';
 import { createFsBlobStore } from '@modelfleet/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serverAddress, startAgent, startServer, type RunningProcess } from './support/processes.js';
@@ -77,36 +82,12 @@ describe.skipIf(!pgTest.available && !pgTest.required)(
       const { prisma } = testDb.db;
       const blobs = await createFsBlobStore({ root: path.join(workDir, 'server', 'blobs') });
       const stored = await blobs.put(bundle.bytes);
-      await prisma.blob.upsert({
-        where: { sha256: stored.sha256 },
-        create: { sha256: stored.sha256, size: stored.size, kind: 'artifact' },
-        update: {},
-      });
       const lineRow = await prisma.modelLine.findUniqueOrThrow({ where: { name: line } });
-      const version = await prisma.modelVersion.create({
-        data: {
-          lineId: lineRow.id,
-          status: 'ready',
-          modelJsonSha256: stored.sha256,
-          weightShardSha256s: [],
-          sourceBytes: stored.size,
-        },
-      });
-      const candidate = await prisma.candidate.create({
-        data: {
-          versionId: version.id,
-          variant: 'theta0',
-          encoding: 'float32',
-          artifactSha256: stored.sha256,
-          fileBytes: stored.size,
-          wireBytes: stored.size,
-          accuracy: 0.9,
-          accuracySimulated: false,
-          latencyMedianMs: 1,
-          latencyP90Ms: 1,
-          objective: 0,
-          eligible: true,
-        },
+      const candidate = await insertReadyCandidate(prisma, {
+        lineId: lineRow.id,
+        artifact: stored,
+        variant: 'theta0',
+        encoding: 'float32',
       });
       return candidate.id;
     }

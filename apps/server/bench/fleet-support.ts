@@ -13,6 +13,7 @@ import { loadOrCreateSigningKey } from '@modelfleet/signing';
 import { createFsBlobStore } from '@modelfleet/storage';
 import { completePolicy } from '../src/domain/lines.js';
 import { generateFleetToken } from '../src/devices/tokens.js';
+import { insertReadyCandidate } from '@modelfleet/db/testing';
 
 export interface LoadResult {
   requests: number;
@@ -127,32 +128,7 @@ export async function seedPollFleet(
     },
   });
   const artifact = await blobs.put(new Uint8Array(randomBytes(64 * 1024)));
-  await prisma.blob.create({ data: { sha256: artifact.sha256, size: artifact.size, kind: 'artifact' } });
-  const version = await prisma.modelVersion.create({
-    data: {
-      lineId: line.id,
-      status: 'ready',
-      modelJsonSha256: artifact.sha256,
-      weightShardSha256s: [],
-      sourceBytes: artifact.size,
-    },
-  });
-  const candidate = await prisma.candidate.create({
-    data: {
-      versionId: version.id,
-      variant: 'theta4',
-      encoding: 'float16',
-      artifactSha256: artifact.sha256,
-      fileBytes: artifact.size,
-      wireBytes: artifact.size,
-      accuracy: 0.9,
-      accuracySimulated: false,
-      latencyMedianMs: 1,
-      latencyP90Ms: 1,
-      objective: 0,
-      eligible: true,
-    },
-  });
+  const candidate = await insertReadyCandidate(prisma, { lineId: line.id, artifact });
   const release = await publishRelease(db, key, { lineId: line.id, channel: 'stable', candidateId: candidate.id });
   const channel = await ensureChannel(db, line.id, 'stable');
   const tokens: string[] = [];

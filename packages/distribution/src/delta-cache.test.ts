@@ -2,7 +2,12 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { createTestDatabase, postgresTestAvailability, type TestDatabase } from '@modelfleet/db/testing';
+import {
+  createTestDatabase,
+  insertReadyCandidate,
+  postgresTestAvailability,
+  type TestDatabase,
+} from '@modelfleet/db/testing';
 import { applyDelta } from '@modelfleet/delta';
 import { loadDemoModelFiles } from '@modelfleet/demo-models';
 import { createCpuPool, type CpuPool } from '@modelfleet/jobs';
@@ -187,24 +192,11 @@ describe.each([
       },
     });
     const channel = await prisma.channel.create({ data: { lineId: line.id, name: 'stable' } });
-    const version = await prisma.modelVersion.create({
-      data: { lineId: line.id, modelJsonSha256: sha.finetune, weightShardSha256s: [], sourceBytes: 1 },
-    });
-    const candidate = await prisma.candidate.create({
-      data: {
-        versionId: version.id,
-        variant: 'theta0',
-        encoding: 'float32',
-        artifactSha256: sha.finetune,
-        fileBytes: finetune.length,
-        wireBytes: finetune.length,
-        accuracy: 0.9,
-        accuracySimulated: false,
-        latencyMedianMs: 1,
-        latencyP90Ms: 1,
-        objective: 0,
-        eligible: true,
-      },
+    const candidate = await insertReadyCandidate(prisma, {
+      lineId: line.id,
+      artifact: { sha256: sha.finetune, size: finetune.length },
+      variant: 'theta0',
+      encoding: 'float32',
     });
     const release = await prisma.release.create({
       data: {

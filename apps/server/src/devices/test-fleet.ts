@@ -4,6 +4,7 @@ import type { Release } from '@modelfleet/db';
 import { publishRelease } from '@modelfleet/releases';
 import { createLine } from '../testing/api.js';
 import type { TestServer } from '../testing/test-server.js';
+import { insertReadyCandidate } from '@modelfleet/db/testing';
 
 /**
  * Test support for the device API: releases made quickly (rows inserted directly, the artifact a random
@@ -20,35 +21,10 @@ export async function createTestCandidate(
   const lineRow = (await prisma.modelLine.findUnique({ where: { name: line } })) ?? (await createLine(server, line));
   const bytes = options.bytes ?? new Uint8Array(randomBytes(4096 + Math.floor(Math.random() * 4096)));
   const stored = await server.services.blobs.put(bytes);
-  await prisma.blob.upsert({
-    where: { sha256: stored.sha256 },
-    create: { sha256: stored.sha256, size: stored.size, kind: 'artifact' },
-    update: {},
-  });
-  const version = await prisma.modelVersion.create({
-    data: {
-      lineId: lineRow.id,
-      status: 'ready',
-      modelJsonSha256: stored.sha256,
-      weightShardSha256s: [],
-      sourceBytes: stored.size,
-    },
-  });
-  const candidate = await prisma.candidate.create({
-    data: {
-      versionId: version.id,
-      variant: 'theta4',
-      encoding: options.encoding ?? 'float16',
-      artifactSha256: stored.sha256,
-      fileBytes: stored.size,
-      wireBytes: stored.size,
-      accuracy: 0.9,
-      accuracySimulated: false,
-      latencyMedianMs: 1,
-      latencyP90Ms: 1,
-      objective: 0,
-      eligible: true,
-    },
+  const candidate = await insertReadyCandidate(prisma, {
+    lineId: lineRow.id,
+    artifact: stored,
+    ...(options.encoding === undefined ? {} : { encoding: options.encoding }),
   });
   return { candidate: { ...candidate, lineId: lineRow.id }, bytes };
 }

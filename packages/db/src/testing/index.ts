@@ -20,3 +20,4 @@ export {
   type TestDatabase,
 } from './test-database.js';
 export { holdConnection } from './hold-connection.js';
+export { insertReadyCandidate } from './candidates.js';

@@ -5,6 +5,7 @@ import { createKey } from '../../../testing/api.js';
 import { startTestServer, type TestServer } from '../../../testing/test-server.js';
 import { createTestEnrollmentToken, enrollTestDevice, publishTestRelease } from '../../../devices/test-fleet.js';
 import { sweepRollouts } from '../../../rollouts/progress.js';
+import { insertReadyCandidate } from '@modelfleet/db/testing';
 
 describe('rollouts API: waves, thresholds, rollback, pins, and the poll follows them', { timeout: 60_000 }, () => {
   let server: TestServer;
@@ -36,32 +37,7 @@ describe('rollouts API: waves, thresholds, rollback, pins, and the poll follows 
     const { prisma } = server.services.db;
     const line = await prisma.modelLine.findUniqueOrThrow({ where: { name: LINE } });
     const stored = await server.services.blobs.put(new Uint8Array(randomBytes(5000)));
-    await prisma.blob.create({ data: { sha256: stored.sha256, size: stored.size, kind: 'artifact' } });
-    const version = await prisma.modelVersion.create({
-      data: {
-        lineId: line.id,
-        status: 'ready',
-        modelJsonSha256: stored.sha256,
-        weightShardSha256s: [],
-        sourceBytes: stored.size,
-      },
-    });
-    const row = await prisma.candidate.create({
-      data: {
-        versionId: version.id,
-        variant: 'theta4',
-        encoding: 'float16',
-        artifactSha256: stored.sha256,
-        fileBytes: stored.size,
-        wireBytes: stored.size,
-        accuracy: 0.9,
-        accuracySimulated: false,
-        latencyMedianMs: 1,
-        latencyP90Ms: 1,
-        objective: 0,
-        eligible: true,
-      },
-    });
+    const row = await insertReadyCandidate(prisma, { lineId: line.id, artifact: stored });
     return { id: row.id, sha256: stored.sha256 };
   };
   /** The release number the poll offers a device now (null: nothing to offer). */
