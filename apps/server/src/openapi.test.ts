@@ -8,8 +8,13 @@ interface Operation {
   requestBody?: { content: Record<string, { schema?: unknown }> };
   responses: Record<string, { content?: Record<string, { schema?: unknown }> }>;
   security?: unknown[];
+  tags?: string[];
 }
-type Spec = { openapi: string; paths: Record<string, Record<string, Operation>> };
+type Spec = {
+  openapi: string;
+  paths: Record<string, Record<string, Operation>>;
+  tags: { name: string; description: string }[];
+};
 
 interface RegisteredRoute {
   method: string;
@@ -92,6 +97,20 @@ describe('OpenAPI at /docs', () => {
       ]),
     );
     expect(documented).toEqual(registered);
+  });
+
+  it('files every route under a tag that the document declares and describes', () => {
+    const declared = new Set(spec.tags.map((tag) => tag.name));
+    const untagged: string[] = [];
+    const undeclared: string[] = [];
+    for (const [path, operations] of Object.entries(spec.paths))
+      for (const [method, operation] of Object.entries(operations)) {
+        if ((operation.tags ?? []).length === 0) untagged.push(`${method} ${path}`);
+        for (const tag of operation.tags ?? []) if (!declared.has(tag)) undeclared.push(`${method} ${path}: ${tag}`);
+      }
+    expect(untagged).toEqual([]);
+    expect(undeclared).toEqual([]);
+    expect(spec.tags.every((tag) => tag.description.length > 0)).toBe(true);
   });
 
   it('gives every /v1 route its request schemas and a response schema for its success status', () => {

@@ -25,6 +25,12 @@ export const openApi = fp(
           { name: 'versions', description: 'Uploaded models and their candidate tables' },
           { name: 'releases', description: 'Signed releases' },
           { name: 'devices', description: 'Enrolment, polling, blobs and reports (device tokens), and the fleet view' },
+          {
+            name: 'rollouts',
+            description:
+              'Staged rollouts of a release in waves, with success and error thresholds; pause, resume, abort, rollback',
+          },
+          { name: 'dashboard', description: "The operator's browser dashboard and its live event stream" },
         ],
         components: {
           securitySchemes: {

@@ -2,7 +2,6 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { CreateModelLineBody, ErrorResponse, LineParams, ModelLine, ModelLineList } from '@modelfleet/contracts';
 import { person } from '../../../auth/access.js';
 import { LineExists } from '../../../domain/errors.js';
-import { ensureChannel } from '@modelfleet/releases';
 import { completePolicy, findLineOrThrow } from '../../../domain/lines.js';
 import { modelLineOut } from '../../../domain/serialize.js';
 
@@ -27,14 +26,21 @@ export const lineRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       const policy = completePolicy(request.body.policy);
       const existing = await db.prisma.modelLine.findUnique({ where: { name: request.body.name } });
       if (existing !== null) throw new LineExists(request.body.name);
+      // The line and its channel in one statement: a line never exists without the channel it publishes to.
       const line = await db.prisma.modelLine
-        .create({ data: { name: request.body.name, preprocessing: request.body.preprocessing, policy } })
+        .create({
+          data: {
+            name: request.body.name,
+            preprocessing: request.body.preprocessing,
+            policy,
+            channels: { create: { name: policy.channel } },
+          },
+        })
         .catch((error: unknown) => {
           // Two creates racing: the unique index decides, the loser gets the same answer as above.
           if ((error as { code?: string }).code === 'P2002') throw new LineExists(request.body.name);
           throw error;
         });
-      await ensureChannel(db, line.id, policy.channel);
       return reply.status(201).send(modelLineOut(line));
     },
   );
