@@ -138,6 +138,7 @@ describe('modelfleet rollouts and devices', () => {
       hardwareClass: null,
       runtime: null,
       release: 4,
+      pinnedRelease: 3,
       artifactSha256: 'd'.repeat(64),
       state: 'installed',
       lastError: null,
@@ -150,7 +151,7 @@ describe('modelfleet rollouts and devices', () => {
     const list = await run(['devices', '--tag', 'hall-3']);
     expect(list.code, list.stderr).toBe(0);
     expect(api.calls.at(-1)?.url).toBe('/v1/devices?tag=hall-3');
-    expect(list.stdout).toMatch(/pi-1\s+sorter\s+stable\s+4\s+installed\s+12\.3\s+hall-3\s+1970-01-01 00:00:00/);
+    expect(list.stdout).toMatch(/pi-1\s+sorter\s+stable\s+4\s+3\s+installed\s+12\.3\s+hall-3\s+1970-01-01 00:00:00/);
     const pin = await run(['devices', 'pin', 'pi-1', '3']);
     expect(pin.stdout).toBe('pi-1 pinned to sorter stable #3\n');
     expect(api.calls.at(-1)).toMatchObject({ method: 'PUT', url: '/v1/devices/pi-1/pin', body: { release: 3 } });

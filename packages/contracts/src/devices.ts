@@ -182,6 +182,9 @@ export const DeviceInfo = Type.Object(
     hardwareClass: Type.Union([Type.String(), Type.Null()]),
     runtime: Type.Union([Type.String(), Type.Null()]),
     release: Type.Union([Type.Integer(), Type.Null()]),
+    pinnedRelease: Type.Union([Type.Integer(), Type.Null()], {
+      description: 'The release number the device is pinned to (it gets that release whatever rollouts do), or null',
+    }),
     artifactSha256: Type.Union([Sha256, Type.Null()]),
     state: Type.Union([DeviceState, Type.Null()]),
     lastError: Type.Union([Type.String(), Type.Null()]),

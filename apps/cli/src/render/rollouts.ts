@@ -89,6 +89,11 @@ export function renderDeviceList(devices: readonly DeviceInfo[]): string {
         align: 'right',
         value: (device) => (device.release === null ? '-' : String(device.release)),
       },
+      {
+        header: 'pin',
+        align: 'right',
+        value: (device) => (device.pinnedRelease === null ? '-' : String(device.pinnedRelease)),
+      },
       { header: 'state', value: (device) => device.state ?? '-' },
       { header: 'smoke ms', align: 'right', value: (device) => formatFixed(device.smokeLatencyMs, 1) },
       { header: 'tags', value: (device) => (device.tags.length === 0 ? '-' : device.tags.join(',')) },

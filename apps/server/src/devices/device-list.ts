@@ -8,7 +8,7 @@ export interface DeviceFilter {
   tag?: string | undefined;
 }
 
-/** The operators' view of the fleet: each device's release, state, last error and when it was last heard from. */
+/** The operators' view of the fleet: each device's release (and pin), state, last error and when it was last heard from. */
 export async function listDevices(db: Database, filter: DeviceFilter, limit = 10_000): Promise<DeviceInfo[]> {
   const channel: Prisma.ChannelWhereInput = {
     ...(filter.line === undefined ? {} : { line: { name: filter.line } }),
@@ -22,6 +22,7 @@ export async function listDevices(db: Database, filter: DeviceFilter, limit = 10
     include: {
       channel: { include: { line: { select: { name: true } } } },
       currentRelease: { select: { number: true } },
+      pinnedRelease: { select: { number: true } },
     },
     orderBy: { deviceId: 'asc' },
     take: limit,
@@ -34,6 +35,7 @@ export async function listDevices(db: Database, filter: DeviceFilter, limit = 10
     hardwareClass: row.hardwareClass,
     runtime: row.runtime,
     release: row.currentRelease?.number ?? null,
+    pinnedRelease: row.pinnedRelease?.number ?? null,
     artifactSha256: row.currentArtifactSha256,
     state: row.state === null ? null : stateFromDb(row.state),
     lastError: row.lastError,

@@ -238,6 +238,7 @@ export function renderDevices(container, devices) {
       h('td', {}, device.line ?? '–', device.channel === null ? '' : ` / ${device.channel}`),
       h('td', {}, device.tags.join(', ')),
       h('td', { class: 'num', 'data-role': 'release' }, device.release === null ? '–' : `#${device.release}`),
+      h('td', { class: 'num', 'data-role': 'pin' }, device.pinnedRelease === null ? '–' : `#${device.pinnedRelease}`),
       h('td', {}, h('span', { class: `badge device-${device.state ?? 'none'}` }, device.state ?? '–')),
       h('td', {}, formatAgo(device.lastSeenAt)),
       h('td', { class: 'num' }, device.smokeLatencyMs === null ? '–' : `${formatNumber(device.smokeLatencyMs, 1)} ms`),
@@ -246,6 +247,9 @@ export function renderDevices(container, devices) {
   );
   replace(
     container,
-    table(['device', 'line / channel', 'tags', 'release', 'state', 'last seen', 'smoke test', 'last error'], rows),
+    table(
+      ['device', 'line / channel', 'tags', 'release', 'pinned to', 'state', 'last seen', 'smoke test', 'last error'],
+      rows,
+    ),
   );
 }

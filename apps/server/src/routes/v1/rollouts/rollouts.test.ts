@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DevicePin, RolloutMemberList, RolloutView, UpdateAnswer } from '@modelfleet/contracts';
+import type { DeviceList, DevicePin, RolloutMemberList, RolloutView, UpdateAnswer } from '@modelfleet/contracts';
 import { createKey } from '../../../testing/api.js';
 import { startTestServer, type TestServer } from '../../../testing/test-server.js';
 import { createTestEnrollmentToken, enrollTestDevice, publishTestRelease } from '../../../devices/test-fleet.js';
@@ -204,11 +204,19 @@ describe('rollouts API: waves, thresholds, rollback, pins, and the poll follows 
     expect(pinned.statusCode, pinned.body).toBe(200);
     expect(pinned.json<DevicePin>()).toMatchObject({ deviceId: device, channel: 'stable', pinnedRelease: 1 });
     expect((await offered(device))?.release).toBe(1);
+    // The operators' list shows the pin (and only on that device).
+    const listed = (await api('GET', '/v1/devices')).json<DeviceList>().items;
+    expect(
+      listed.filter((info) => info.pinnedRelease !== null).map((info) => [info.deviceId, info.pinnedRelease]),
+    ).toEqual([[device, 1]]);
     const missing = await api('PUT', `/v1/devices/${device}/pin`, { release: 99 });
     expect(missing.json<{ code: string }>().code).toBe('MF_ERR_PIN_RELEASE_NOT_FOUND');
     const unpinned = await api('DELETE', `/v1/devices/${device}/pin`);
     expect(unpinned.json<DevicePin>().pinnedRelease).toBeNull();
     expect((await offered(device))?.release).toBe(4);
+    expect(
+      (await api('GET', '/v1/devices')).json<DeviceList>().items.every((info) => info.pinnedRelease === null),
+    ).toBe(true);
   });
 
   it('refuses bad bodies and keys without the scope', async () => {
