@@ -28,6 +28,7 @@ describe('loadConfig', () => {
     });
     expect(config.limits.modelUploadBytes).toBe(256 * 1024 * 1024);
     expect(config.databasePool).toEqual({ max: 20, waitMs: 5_000 });
+    expect(config.intervals).toEqual({ rolloutSweepMs: 5_000, eventsPollMs: 1_000 });
   });
 
   it('switches to PostgreSQL and BullMQ when DATABASE_URL and REDIS_URL are set, and reads the limits', () => {
@@ -41,11 +42,14 @@ describe('loadConfig', () => {
         MODELFLEET_DATA_DIR: 'data',
         DATABASE_POOL_MAX: '40',
         DATABASE_POOL_WAIT_MS: '2500',
+        ROLLOUT_SWEEP_MS: '30000',
+        EVENTS_POLL_MS: '250',
       },
       '/srv',
     );
     expect(config).toMatchObject({ database: 'postgres', queue: 'bullmq', port: 8080, dataDir: '/srv/data' });
     expect(config.databasePool).toEqual({ max: 40, waitMs: 2_500 });
+    expect(config.intervals).toEqual({ rolloutSweepMs: 30_000, eventsPollMs: 250 });
     expect(config.limits).toMatchObject({ modelUploadBytes: 2048, archiveMaxEntries: 3 });
   });
 
@@ -56,8 +60,10 @@ describe('loadConfig', () => {
       DATABASE_URL: 'mysql://db',
       ARCHIVE_MAX_ENTRIES: '0',
       DATABASE_POOL_MAX: '0',
+      ROLLOUT_SWEEP_MS: '10',
     });
-    expect(problems).toHaveLength(5);
+    expect(problems).toHaveLength(6);
+    expect(problems.some((p) => p.startsWith('ROLLOUT_SWEEP_MS:'))).toBe(true);
     expect(problems.some((p) => p.startsWith('DATABASE_POOL_MAX:'))).toBe(true);
     expect(problems.find((p) => p.startsWith('PORT:'))).toContain('"eighty"');
     expect(problems.find((p) => p.startsWith('LOG_LEVEL:'))).toContain(

@@ -74,6 +74,10 @@ export const ConfigSchema = Type.Object({
   MODELFLEET_DELTA_MAX_RATIO: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.8 }),
   /** How long a poll waits for a delta being computed before it answers with the full artifact only. */
   MODELFLEET_DELTA_WAIT_MS: Type.Integer({ minimum: 0, default: 10_000 }),
+  /** How often each server process evaluates active rollouts with no report or action (timeouts, new devices). */
+  ROLLOUT_SWEEP_MS: Type.Integer({ minimum: 100, default: 5_000 }),
+  /** How often each server process checks for changes to push to open dashboards (GET /v1/events). */
+  EVENTS_POLL_MS: Type.Integer({ minimum: 100, default: 1_000 }),
 });
 
 export type RawConfig = Static<typeof ConfigSchema>;
@@ -93,12 +97,19 @@ export interface ServerConfig {
   shutdownTimeoutMs: number;
   limits: UploadLimits;
   devices: DeviceSettings;
+  intervals: Intervals;
   signingKeyPem: string | undefined;
   adminKey: string | undefined;
   /** PGlite in the data folder (embedded default) or PostgreSQL at `DATABASE_URL`. */
   database: 'pglite' | 'postgres';
   /** The in-process job runner (embedded default) or BullMQ on Redis at `REDIS_URL`. */
   queue: 'in-process' | 'bullmq';
+}
+
+/** The periodic work of each server process. */
+export interface Intervals {
+  rolloutSweepMs: number;
+  eventsPollMs: number;
 }
 
 /** Bounds on every request (see plugins/limits.ts and auth/plugin.ts). */
@@ -157,6 +168,8 @@ const INTEGER_KEYS = new Set([
   'DEVICE_RELEASE_CACHE_TTL_MS',
   'DEVICE_LAST_SEEN_FLUSH_MS',
   'MODELFLEET_DELTA_WAIT_MS',
+  'ROLLOUT_SWEEP_MS',
+  'EVENTS_POLL_MS',
 ]);
 const NUMBER_KEYS = new Set(['MODELFLEET_DELTA_MAX_RATIO']);
 
@@ -236,6 +249,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = env.INIT_
       deltaMaxRatio: config.MODELFLEET_DELTA_MAX_RATIO,
       deltaWaitMs: config.MODELFLEET_DELTA_WAIT_MS,
     },
+    intervals: { rolloutSweepMs: config.ROLLOUT_SWEEP_MS, eventsPollMs: config.EVENTS_POLL_MS },
     signingKeyPem: config.MODELFLEET_SIGNING_KEY,
     adminKey: config.MODELFLEET_ADMIN_KEY,
     database: config.DATABASE_URL === undefined ? 'pglite' : 'postgres',

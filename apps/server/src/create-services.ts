@@ -91,6 +91,7 @@ export async function createServices(config: ServerConfig, logger: Logger): Prom
       queue,
       signingKey,
       limits: config.limits,
+      intervals: config.intervals,
       devices,
       probes: [
         { name: 'database', driver: db.kind, ping: () => db.ping() },

@@ -4,7 +4,7 @@ import type { JobQueue } from '@modelfleet/jobs';
 import type { ModelFleetCatalog } from '@modelfleet/catalog';
 import type { SigningKey } from '@modelfleet/signing';
 import type { BlobStore } from '@modelfleet/storage';
-import type { UploadLimits } from './config.js';
+import type { Intervals, UploadLimits } from './config.js';
 import type { DeviceServices } from './devices/device-services.js';
 
 /** Something /readyz asks whether it can be reached. */
@@ -22,6 +22,8 @@ export interface AppServices {
   queue: JobQueue<ModelFleetCatalog>;
   signingKey: SigningKey;
   limits: UploadLimits;
+  /** How often the rollout sweep and the dashboard's change feed run in this process. */
+  intervals: Intervals;
   probes: readonly ReadinessProbe[];
   /** Device authentication, poll answers, last-seen batching and served-byte counters (issue 5). */
   devices: DeviceServices;

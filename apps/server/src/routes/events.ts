@@ -6,8 +6,6 @@ import { person } from '../auth/access.js';
 import { CHANGE_TOPICS, createChangeFeed, type ChangeTopic } from '../dashboard/change-feed.js';
 
 export interface EventRoutesOptions {
-  /** How often the shared change poll runs while someone listens; default 1 s. */
-  intervalMs?: number;
   /** A comment line this often keeps proxies from closing an idle stream; default 15 s. */
   heartbeatMs?: number;
 }
@@ -23,7 +21,8 @@ function frame(event: string, topics: readonly ChangeTopic[]): string {
  */
 export const eventRoutes: FastifyPluginAsyncTypebox<EventRoutesOptions> = async (fastify, options) => {
   const feed = createChangeFeed(fastify.services.db, {
-    intervalMs: options.intervalMs ?? 1_000,
+    // How often the shared change poll runs while someone listens (EVENTS_POLL_MS).
+    intervalMs: fastify.services.intervals.eventsPollMs,
     logger: fastify.log.child({ component: 'change-feed' }),
   });
   const open = new Set<ServerResponse>();

@@ -26,26 +26,19 @@ declare module 'fastify' {
   }
 }
 
-export interface RolloutRoutesOptions {
-  /** How often active rollouts are evaluated without a report or an action (in-progress timeouts, new devices). */
-  sweepIntervalMs?: number;
-}
-
-export const DEFAULT_ROLLOUT_SWEEP_MS = 5_000;
-
 const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse };
 const tags = ['rollouts'];
 
 /** /v1/rollouts (read to view; publish to act) and device pins under /v1/devices/:deviceId/pin. */
-export const rolloutRoutes = fp<RolloutRoutesOptions>(
-  async (fastify, options) => {
-    const { db, signingKey, queue } = fastify.services;
+export const rolloutRoutes = fp(
+  async (fastify) => {
+    const { db, signingKey, queue, intervals } = fastify.services;
     const service = createRolloutService(db, signingKey, {
       releasePublished: async (releaseId) => void (await enqueuePrecomputeDeltas(queue, releaseId)),
       logger: fastify.log.child({ component: 'rollouts' }),
     });
     fastify.decorate('rollouts', service);
-    fastify.addHook('onReady', async () => service.startSweep(options.sweepIntervalMs ?? DEFAULT_ROLLOUT_SWEEP_MS));
+    fastify.addHook('onReady', async () => service.startSweep(intervals.rolloutSweepMs));
     fastify.addHook('onClose', async () => service.close());
     await fastify.register(routes);
   },
