@@ -26,6 +26,26 @@ describe('health', () => {
     expect(body.checks.blobs).toMatchObject({ ok: true, driver: 'fs' });
   });
 
+  it('/readyz names a failed dependency without repeating what it said (the answer is public)', async () => {
+    const blobs = server.services.probes.find((probe) => probe.name === 'blobs')!;
+    const ping = blobs.ping;
+    (blobs as { ping: () => Promise<void> }).ping = () =>
+      Promise.reject(new Error('EACCES: permission denied, open /srv/secret-volume/blobs/.probe'));
+    try {
+      const response = await server.app.inject({ method: 'GET', url: '/readyz' });
+      expect(response.statusCode).toBe(503);
+      expect(response.json().checks.blobs).toMatchObject({
+        ok: false,
+        driver: 'fs',
+        error: 'unreachable (the server log has the cause)',
+      });
+      expect(response.body).not.toContain('secret-volume');
+    } finally {
+      (blobs as { ping: () => Promise<void> }).ping = ping;
+    }
+    expect((await server.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
+  });
+
   it('/readyz answers 503 not-ready naming the database once the database is closed', async () => {
     await server.services.db.close();
     const response = await server.app.inject({ method: 'GET', url: '/readyz' });
