@@ -74,6 +74,8 @@ export const ConfigSchema = Type.Object({
   MODELFLEET_DELTA_MAX_RATIO: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.8 }),
   /** How long a poll waits for a delta being computed before it answers with the full artifact only. */
   MODELFLEET_DELTA_WAIT_MS: Type.Integer({ minimum: 0, default: 10_000 }),
+  /** Hours a delta no device can be offered any more is kept before the precompute job's prune removes it. */
+  MODELFLEET_DELTA_KEEP_HOURS: Type.Integer({ minimum: 0, default: 24 }),
   /** How often each server process evaluates active rollouts with no report or action (timeouts, new devices). */
   ROLLOUT_SWEEP_MS: Type.Integer({ minimum: 100, default: 5_000 }),
   /** How often each server process checks for changes to push to open dashboards (GET /v1/events). */
@@ -168,6 +170,7 @@ const INTEGER_KEYS = new Set([
   'DEVICE_RELEASE_CACHE_TTL_MS',
   'DEVICE_LAST_SEEN_FLUSH_MS',
   'MODELFLEET_DELTA_WAIT_MS',
+  'MODELFLEET_DELTA_KEEP_HOURS',
   'ROLLOUT_SWEEP_MS',
   'EVENTS_POLL_MS',
 ]);
@@ -248,6 +251,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = env.INIT_
       lastSeenFlushMs: config.DEVICE_LAST_SEEN_FLUSH_MS,
       deltaMaxRatio: config.MODELFLEET_DELTA_MAX_RATIO,
       deltaWaitMs: config.MODELFLEET_DELTA_WAIT_MS,
+      deltaKeepMs: config.MODELFLEET_DELTA_KEEP_HOURS * 3600 * 1000,
     },
     intervals: { rolloutSweepMs: config.ROLLOUT_SWEEP_MS, eventsPollMs: config.EVENTS_POLL_MS },
     signingKeyPem: config.MODELFLEET_SIGNING_KEY,

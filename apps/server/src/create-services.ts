@@ -64,7 +64,14 @@ export async function createServices(config: ServerConfig, logger: Logger): Prom
     }
 
     const catalog = createCatalog();
-    const jobServices: JobServices = { db, blobs, signingKey, logger, deltaMaxRatio: config.devices.deltaMaxRatio };
+    const jobServices: JobServices = {
+      db,
+      blobs,
+      signingKey,
+      logger,
+      deltaMaxRatio: config.devices.deltaMaxRatio,
+      deltaKeepMs: config.devices.deltaKeepMs,
+    };
     const queue: JobQueue<ModelFleetCatalog> =
       config.redisUrl === undefined
         ? createInProcessQueue(catalog, {

@@ -19,6 +19,7 @@ describe('loadWorkerConfig', () => {
       logLevel: 'info',
       shutdownTimeoutMs: 10_000,
       deltaMaxRatio: 0.8,
+      deltaKeepMs: 24 * 3600 * 1000,
     });
     expect(config.cpuThreads).toBeGreaterThanOrEqual(1);
   });
@@ -30,8 +31,9 @@ describe('loadWorkerConfig', () => {
         DATABASE_URL: 'postgres://db/mf',
         MODELFLEET_DATA_DIR: '/data',
         WORKER_CONCURRENCY: '4',
+        MODELFLEET_DELTA_KEEP_HOURS: '2',
       }),
-    ).toMatchObject({ blobRoot: '/data/blobs', concurrency: 4 });
+    ).toMatchObject({ blobRoot: '/data/blobs', concurrency: 4, deltaKeepMs: 2 * 3600 * 1000 });
     expect(
       loadWorkerConfig({
         REDIS_URL: 'redis://r:6379',

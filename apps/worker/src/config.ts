@@ -29,6 +29,8 @@ export const WorkerEnvSchema = Type.Object({
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 10_000 }),
   /** Largest delta the precompute job keeps, as a share of the full artifact (same variable as the server's). */
   MODELFLEET_DELTA_MAX_RATIO: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.8 }),
+  /** Hours a delta no device can be offered any more is kept before it is removed (same variable as the server's). */
+  MODELFLEET_DELTA_KEEP_HOURS: Type.Integer({ minimum: 0, default: 24 }),
 });
 
 export type WorkerEnv = Static<typeof WorkerEnvSchema>;
@@ -47,6 +49,7 @@ export interface WorkerConfig {
   logLevel: WorkerEnv['LOG_LEVEL'];
   shutdownTimeoutMs: number;
   deltaMaxRatio: number;
+  deltaKeepMs: number;
 }
 
 export class WorkerConfigError extends Error {
@@ -59,7 +62,12 @@ export class WorkerConfigError extends Error {
 }
 
 const KNOWN = Object.keys(WorkerEnvSchema.properties);
-const INTEGERS = new Set(['WORKER_CONCURRENCY', 'WORKER_CPU_THREADS', 'SHUTDOWN_TIMEOUT_MS']);
+const INTEGERS = new Set([
+  'WORKER_CONCURRENCY',
+  'WORKER_CPU_THREADS',
+  'SHUTDOWN_TIMEOUT_MS',
+  'MODELFLEET_DELTA_KEEP_HOURS',
+]);
 
 /** Reads the worker's variables from `env`; throws WorkerConfigError listing every problem. */
 export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
@@ -111,5 +119,6 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     logLevel: parsed.LOG_LEVEL,
     shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS,
     deltaMaxRatio: parsed.MODELFLEET_DELTA_MAX_RATIO,
+    deltaKeepMs: parsed.MODELFLEET_DELTA_KEEP_HOURS * 3600 * 1000,
   };
 }

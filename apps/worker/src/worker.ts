@@ -42,6 +42,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
       signingKey,
       logger,
       deltaMaxRatio: config.deltaMaxRatio,
+      deltaKeepMs: config.deltaKeepMs,
       releasePublished: async (releaseId) => void (await enqueuePrecomputeDeltas(queue, releaseId)),
     };
     worker = await createBullMqWorker(createCatalog(), {

@@ -17,6 +17,8 @@ export interface Services extends PipelineServices {
   logger: Logger;
   /** Largest delta offered, as a share of the full artifact (MODELFLEET_DELTA_MAX_RATIO); default 0.8. */
   deltaMaxRatio?: number;
+  /** How long a delta no device can be offered any more is kept (MODELFLEET_DELTA_KEEP_HOURS); default a day. */
+  deltaKeepMs?: number;
   /**
    * Called by jobs after they publish a release (the optimize job's auto-publish); the host queues the delta
    * precompute with `enqueuePrecomputeDeltas`. Absent: nothing is queued (polls still compute on demand).

@@ -20,6 +20,7 @@ import {
   DELTA_FORMAT_NAME,
   NOT_SMALLER_MARKER,
   precomputeDeltas,
+  pruneDeltas,
   type DeltaCacheOptions,
   type DeltaCodec,
 } from './index.js';
@@ -254,5 +255,92 @@ describe.each([
     await expect(precomputeDeltas(test.db, cache, '00000000-0000-7000-8000-000000000000')).rejects.toMatchObject({
       code: 'MF_ERR_PRECOMPUTE_RELEASE_MISSING',
     });
+  }, 60_000);
+
+  it('prunes the deltas no device can be offered (old enough), keeps the live target’s, and a pruned pair is computed again', async () => {
+    const { prisma } = test.db;
+    // The release above made fine-tune the channel's release: deltas to it are live; to head and to scratch not.
+    const pairs = async () =>
+      (await prisma.artifactDelta.findMany({ select: { fromSha256: true, toSha256: true, deltaSha256: true } })).map(
+        (row) => `${row.fromSha256.slice(0, 6)}>${row.toSha256.slice(0, 6)}`,
+      );
+    const before = await prisma.artifactDelta.findMany();
+    const toHead = before.find((row) => row.fromSha256 === sha.base && row.toSha256 === sha.head)!;
+    expect(before.some((row) => row.toSha256 === sha.scratch)).toBe(true);
+    expect(await blobs.exists(toHead.deltaSha256)).toBe(true);
+
+    // Younger than the keep period: nothing goes, whatever its target.
+    expect(await pruneDeltas(test.db, blobs)).toEqual({ liveTargets: 1, rows: 0, blobs: 0, bytes: 0 });
+    expect(await prisma.artifactDelta.count()).toBe(before.length);
+
+    const dayLater = new Date(Date.now() + 25 * 3600 * 1000);
+    // A staged release of head (a rollout's, not the channel's) that one device is pinned to: head is live.
+    const channel = await prisma.channel.findFirstOrThrow({ where: { line: { name: `sorter-${kind}` } } });
+    const staged = await prisma.release.create({
+      data: {
+        lineId: channel.lineId,
+        channelId: channel.id,
+        number: 2,
+        candidateId: (await prisma.candidate.findFirstOrThrow({ where: { artifactSha256: sha.finetune } })).id,
+        artifactSha256: sha.head,
+        artifactBytes: head.length,
+        manifest: {},
+        signature: 'x',
+        keyId: 'k',
+        staged: true,
+      },
+    });
+    await prisma.device.update({ where: { deviceId: `${kind}-e` }, data: { pinnedReleaseId: staged.id } });
+    const whilePinned = await pruneDeltas(test.db, blobs, { now: dayLater });
+    expect(whilePinned).toMatchObject({
+      liveTargets: 2,
+      rows: before.filter((row) => row.toSha256 === sha.scratch).length,
+    });
+    expect(await prisma.artifactDelta.count({ where: { toSha256: sha.head } })).toBeGreaterThan(0);
+    expect(await blobs.exists(toHead.deltaSha256)).toBe(true);
+    // Unpinned, the staged release is nobody's: deltas to head go too.
+    await prisma.device.update({ where: { deviceId: `${kind}-e` }, data: { pinnedReleaseId: null } });
+    const pruned = await pruneDeltas(test.db, blobs, { now: dayLater });
+    const dead = before.filter((row) => row.toSha256 === sha.head);
+    const deadBlobs = new Set(dead.map((row) => row.deltaSha256).filter((sha256) => sha256 !== NOT_SMALLER_MARKER));
+    expect(pruned).toMatchObject({ liveTargets: 1, rows: dead.length, blobs: deadBlobs.size });
+    expect(deadBlobs.has(toHead.deltaSha256)).toBe(true);
+    expect(pruned.bytes).toBe(
+      [...deadBlobs].reduce((sum, sha256) => sum + before.find((row) => row.deltaSha256 === sha256)!.deltaBytes, 0),
+    );
+    expect(await pairs()).toEqual(
+      before
+        .filter((row) => row.toSha256 === sha.finetune)
+        .map((row) => `${row.fromSha256.slice(0, 6)}>${row.toSha256.slice(0, 6)}`),
+    );
+    // The live target's deltas keep their blobs; the pruned ones are gone, row and file.
+    for (const row of before.filter((row) => row.toSha256 === sha.finetune && row.deltaSha256 !== NOT_SMALLER_MARKER))
+      expect(await blobs.exists(row.deltaSha256)).toBe(true);
+    expect(await blobs.exists(toHead.deltaSha256)).toBe(false);
+    expect(await prisma.blob.findUnique({ where: { sha256: toHead.deltaSha256 } })).toBeNull();
+    // Artifacts are never touched.
+    expect(await prisma.blob.count({ where: { kind: 'artifact' } })).toBe(5);
+    expect(await pruneDeltas(test.db, blobs, { now: dayLater })).toMatchObject({ rows: 0, blobs: 0 });
+
+    // A target that becomes current again (a rollback republishes it) gets its delta computed anew.
+    const codec = countingCodec(createPooledDeltaCodec(pool, FAST));
+    const again = await cacheWith(codec).deltaFor(sha.base, sha.head);
+    expect(codec.calls).toBe(1);
+    expect(again?.sha256).toBe(toHead.deltaSha256);
+    expect(sha256Hex(applyDelta(base, await readBlobBytes(blobs, again!.sha256)))).toBe(sha.head);
+  }, 60_000);
+
+  it('remembers a stored delta for a while only, then reads the table again (its blob may have been pruned)', async () => {
+    let now = 5_000_000;
+    const cache = cacheWith(countingCodec(createPooledDeltaCodec(pool, FAST)), {
+      now: () => now,
+      rememberDeltaMs: 60_000,
+    });
+    const delta = await cache.deltaFor(sha.base, sha.head);
+    expect(cache.peek(sha.base, sha.head)).toBe(delta);
+    now += 60_001;
+    expect(cache.peek(sha.base, sha.head)).toBeUndefined();
+    expect(await cache.deltaFor(sha.base, sha.head)).toEqual(delta);
+    expect(cache.stats).toMatchObject({ computed: 0, loaded: 2 });
   }, 60_000);
 });

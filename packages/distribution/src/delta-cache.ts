@@ -67,6 +67,12 @@ export interface DeltaCacheOptions {
   maxEntries?: number;
   /** How long a transient "no" (unknown source, failed encoding) is remembered before it is tried again. */
   retryAfterMs?: number;
+  /**
+   * How long a stored delta is remembered before the table is read again (default an hour): its blob may be
+   * pruned once no device can be offered it (pruneDeltas, a day by default), and a rollback can make its
+   * target current again.
+   */
+  rememberDeltaMs?: number;
   now?: () => number;
 }
 
@@ -77,7 +83,7 @@ export const DEFAULT_MAX_DELTA_RATIO = 0.8;
 
 interface Remembered {
   decision: DeltaDecision;
-  /** Infinity for answers that cannot change (a stored delta, a stored "not smaller"). */
+  /** Infinity for answers that cannot change (a stored "not smaller", the same artifact). */
   until: number;
 }
 
@@ -96,6 +102,7 @@ export function createDeltaCache(options: DeltaCacheOptions): DeltaCache {
   const logger = options.logger ?? pino({ enabled: false });
   const maxEntries = options.maxEntries ?? 20_000;
   const retryAfterMs = options.retryAfterMs ?? 60_000;
+  const rememberDeltaMs = options.rememberDeltaMs ?? 3_600_000;
   const now = options.now ?? Date.now;
   const memory = new Map<string, Remembered>();
   const pending = new Map<string, Promise<DeltaDecision>>();
@@ -103,7 +110,8 @@ export function createDeltaCache(options: DeltaCacheOptions): DeltaCache {
 
   function remember(from: string, to: string, decision: DeltaDecision, final: boolean): DeltaDecision {
     if (memory.size >= maxEntries) memory.clear();
-    memory.set(pairKey(from, to), { decision, until: final ? Infinity : now() + retryAfterMs });
+    const until = !final ? now() + retryAfterMs : decision.kind === 'delta' ? now() + rememberDeltaMs : Infinity;
+    memory.set(pairKey(from, to), { decision, until });
     return decision;
   }
 

@@ -11,6 +11,8 @@ export interface ServerDeltaSettings {
   deltaMaxRatio: number;
   /** How long a poll waits for a delta being computed before it answers with the full artifact only. */
   deltaWaitMs: number;
+  /** How long a delta no device can be offered any more is kept (MODELFLEET_DELTA_KEEP_HOURS; the prune is a job's). */
+  deltaKeepMs: number;
 }
 
 /** The server's deltas: the cache (shared by every poll of the process) and the poll's DeltaSource on it. */

@@ -28,6 +28,7 @@ export const DEFAULT_DEVICE_SETTINGS: DeviceSettings = {
   lastSeenFlushMs: 5_000,
   deltaMaxRatio: 0.8,
   deltaWaitMs: 10_000,
+  deltaKeepMs: 24 * 3600 * 1000,
 };
 
 /** What the device routes keep in memory between requests; one per server process. */
