@@ -12,7 +12,7 @@
  *
  * Prints a table and writes bench-results/fleet.md. Bounded to a few minutes on 2 cores.
  *
- *   npm run bench:fleet [-- --devices 10000 --seconds 10 --warmup 3 --connections 32 --agents 1000]
+ *   npm run bench:fleet [-- --devices 10000 --seconds 10 --warmup 3 --connections 32 --agents 1000 --cpu-profile DIR]
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
@@ -41,6 +41,8 @@ const warmupSeconds = Number(args.get('warmup') ?? 3);
 const connections = Number(args.get('connections') ?? 32);
 const agentCount = Number(args.get('agents') ?? 1_000);
 const serverLogLevel = args.get('log-level') ?? 'warn';
+/** `--cpu-profile DIR`: the server process writes a V8 CPU profile there when it stops (open it in Chrome DevTools). */
+const cpuProfileDir = args.get('cpu-profile');
 
 const appRoot = fileURLToPath(new URL('..', import.meta.url));
 const workDir = await fs.mkdtemp(path.join(os.tmpdir(), 'mf-bench-fleet-'));
@@ -67,7 +69,12 @@ try {
   cleanups.push(() => serverLog.close());
   const server = startNode(
     appRoot,
-    ['--import', 'tsx', 'src/server.ts'],
+    [
+      ...(cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.resolve(cpuProfileDir)}`]),
+      '--import',
+      'tsx',
+      'src/server.ts',
+    ],
     {
       PORT: String(serverPort),
       MODELFLEET_DATA_DIR: dataDir,

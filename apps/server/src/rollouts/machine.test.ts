@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
+  membershipRank,
+  rankedTarget,
   RolloutTransitionRefused,
   step,
   type RolloutEvent,
@@ -97,6 +99,18 @@ describe('rollout state machine', () => {
     expect(result.effects.map((effect) => effect.type)).toContain('release-unstaged');
     // Completed is terminal for evaluation.
     expect(step(result.snapshot, { type: 'evaluate' }, { now: at(20), target }).effects).toEqual([]);
+  });
+
+  it('ranks a target once per list and rollout: the order of membershipRank, reused by every step of a batch', () => {
+    const target = fleet(50);
+    const ranked = rankedTarget('r-1', target);
+    const expected = [...target].sort((a, b) => membershipRank('r-1', a.id).localeCompare(membershipRank('r-1', b.id)));
+    expect(ranked.map((device) => device.id)).toEqual(expected.map((device) => device.id));
+    expect(rankedTarget('r-1', target)).toBe(ranked);
+    // Another rollout, or another list (a new evaluation loads the target again), is ranked afresh.
+    expect(rankedTarget('r-2', target).map((device) => device.id)).not.toEqual(ranked.map((device) => device.id));
+    expect(rankedTarget('r-1', [...target])).not.toBe(ranked);
+    expect(rankedTarget('r-1', [...target]).map((device) => device.id)).toEqual(ranked.map((device) => device.id));
   });
 
   it('a success threshold below 100 % advances before every device is done', () => {

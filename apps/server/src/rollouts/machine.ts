@@ -114,6 +114,22 @@ export function membershipRank(rolloutId: string, deviceRowId: string): string {
   return createHash('sha256').update(`${rolloutId}:${deviceRowId}`).digest('hex');
 }
 
+/**
+ * The target in rank order, computed once per target list and rollout: a batch of reports steps the machine
+ * once per report with the same target, and ranking inside the sort's comparison (two hashes per comparison,
+ * every step) took over a third of the server's CPU under a 1,000-device rollout (bench:fleet profile).
+ */
+const rankedTargets = new WeakMap<readonly TargetDevice[], { rolloutId: string; ranked: readonly TargetDevice[] }>();
+
+export function rankedTarget(rolloutId: string, target: readonly TargetDevice[]): readonly TargetDevice[] {
+  const known = rankedTargets.get(target);
+  if (known !== undefined && known.rolloutId === rolloutId) return known.ranked;
+  const rank = new Map(target.map((device) => [device.id, membershipRank(rolloutId, device.id)]));
+  const ranked = [...target].sort((a, b) => (rank.get(a.id)! < rank.get(b.id)! ? -1 : 1));
+  rankedTargets.set(target, { rolloutId, ranked });
+  return ranked;
+}
+
 export function countErrors(members: readonly Member[]): number {
   return members.filter((member) => ERROR_STATES.includes(member.state)).length;
 }
@@ -333,8 +349,7 @@ class Stepper {
     const percent = Math.max(0, ...waves.map((wave) => wave.percent ?? 0));
     if (percent === 0) return;
     const quota = Math.ceil((percent / 100) * this.target.length - 1e-9);
-    const ranked = [...this.target].sort((a, b) => (membershipRank(s.id, a.id) < membershipRank(s.id, b.id) ? -1 : 1));
-    for (const device of ranked.slice(0, quota)) add(device, s.currentWave);
+    for (const device of rankedTarget(s.id, this.target).slice(0, quota)) add(device, s.currentWave);
   }
 }
 
