@@ -260,6 +260,8 @@ describe('the dashboard in a browser', () => {
     await page.waitForSelector(`[data-rollout="${rollout.id}"][data-state="paused"]`, { timeout: 30_000 });
     expect((await api<RolloutView>('GET', `/v1/rollouts/${rollout.id}`)).state).toBe('paused');
     await card.locator('button[data-action="resume"]').waitFor({ timeout: 5_000 });
+    // The open wave says paused too (the API keeps it running: it resumes where it stopped).
+    expect(await card.locator('[data-wave="1"] .wave-head .badge').textContent()).toBe('paused');
 
     // Devices: release, state and smoke-test latency of the ones that installed.
     await page.click('#tabs button[data-tab="devices"]');

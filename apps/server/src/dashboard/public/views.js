@@ -119,7 +119,7 @@ export function renderReleases(container, lines) {
 
 const SEGMENTS = ['succeeded', 'in_progress', 'failed', 'timed_out', 'pending'];
 
-function waveRow(wave, current) {
+function waveRow(wave, current, rolloutState) {
   const bar = h('div', { class: 'bar', role: 'progressbar', 'aria-valuenow': Math.round(wave.progress * 100) });
   for (const segment of SEGMENTS) {
     const count = wave.counts[segment];
@@ -138,7 +138,10 @@ function waveRow(wave, current) {
       { class: 'wave-head' },
       h('strong', {}, `Wave ${wave.index + 1}`),
       ` ${label} `,
-      h('span', { class: `badge wave-${wave.state}` }, wave.state),
+      // A running wave of a paused rollout offers nothing new: say so (data-state keeps the API's word).
+      wave.state === 'running' && rolloutState === 'paused'
+        ? h('span', { class: 'badge wave-paused' }, 'paused')
+        : h('span', { class: `badge wave-${wave.state}` }, wave.state),
     ),
     bar,
     h(
@@ -199,7 +202,7 @@ export function renderRollouts(container, rollouts, { onAction, messages, unavai
               .join(' or ') +
             `; timeout ${rollout.inProgressTimeoutSeconds} s; ${rollout.autoAdvance ? 'advances by itself' : 'waits for approval'}`,
         ),
-        rollout.waves.map((wave) => waveRow(wave, wave.index === rollout.currentWave)),
+        rollout.waves.map((wave) => waveRow(wave, wave.index === rollout.currentWave, rollout.state)),
         h(
           'div',
           { class: 'actions' },
