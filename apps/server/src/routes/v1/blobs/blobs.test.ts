@@ -10,6 +10,8 @@ describe('GET /v1/blobs/:sha256 (devices)', () => {
   let bytes: Uint8Array;
   /** An artifact of another line: stored, but not this device's to download. */
   let foreignSha256: string;
+  /** An artifact of another channel of the device's own line: not its to download either. */
+  let otherChannelSha256: string;
 
   beforeAll(async () => {
     server = await startTestServer();
@@ -17,6 +19,7 @@ describe('GET /v1/blobs/:sha256 (devices)', () => {
     sha256 = published.release.artifactSha256;
     bytes = published.bytes;
     foreignSha256 = (await publishTestRelease(server, 'other-line')).release.artifactSha256;
+    otherChannelSha256 = (await publishTestRelease(server, 'blob-line', { channel: 'canary' })).release.artifactSha256;
     const { token } = await createTestEnrollmentToken(server, { line: 'blob-line' });
     deviceToken = (await enrollTestDevice(server, token, 'sorter-blobs')).deviceToken;
   }, 60_000);
@@ -116,9 +119,10 @@ describe('GET /v1/blobs/:sha256 (devices)', () => {
     expect(served()).toBe(before);
   });
 
-  it('answers 404 for a stored blob outside the device’s line and for an unknown one', async () => {
+  it('answers 404 for a stored blob outside the device’s channel (other line or other channel) and for an unknown one', async () => {
     expect(await server.services.blobs.exists(foreignSha256)).toBe(true);
-    for (const sha of [foreignSha256, 'f'.repeat(64)]) {
+    expect(await server.services.blobs.exists(otherChannelSha256)).toBe(true);
+    for (const sha of [foreignSha256, otherChannelSha256, 'f'.repeat(64)]) {
       const response = await get(sha);
       expect(response.statusCode).toBe(404);
       expect(response.json().code).toBe('MF_ERR_BLOB_NOT_SERVED');

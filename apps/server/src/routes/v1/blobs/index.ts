@@ -50,7 +50,7 @@ export const blobRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       const { sha256 } = request.params;
       const { blobs, devices } = fastify.services;
       const device = request.device!;
-      const kind = device.lineId === null ? null : await devices.blobAccess.kindFor(device.lineId, sha256);
+      const kind = device.channelId === null ? null : await devices.blobAccess.kindFor(device.channelId, sha256);
       if (kind === null) throw new BlobNotServed(sha256);
       const stat = await blobs.stat(sha256);
       if (stat === undefined) throw new BlobNotServed(sha256);
