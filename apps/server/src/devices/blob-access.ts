@@ -8,9 +8,10 @@ export interface BlobAccess {
 
 /**
  * Which blobs a device may download: the artifacts of its channel's releases (a device follows one channel;
- * pins and rollouts name releases of that channel), and the deltas whose target is one of them (issue 6). Releases are never unpublished and a delta row never changes its target, so a
- * positive answer is cached for good (bounded); a negative one is not (a publish or a delta computed a moment
- * later may make it positive).
+ * pins and rollouts name releases of that channel), and the deltas whose target is one of them (issue 6).
+ * Releases are never unpublished and a delta row never changes its target, so a positive answer is cached for
+ * good (bounded; a delta pruned later has no file, and its download is 404 all the same); a negative one is not
+ * (a publish or a delta computed a moment later may make it positive).
  */
 export function createBlobAccess(db: Database, maxEntries = 50_000): BlobAccess {
   const allowed = new Map<string, ServedBlobKind>();
