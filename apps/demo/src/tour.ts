@@ -159,6 +159,7 @@ export async function runTour(options: TourOptions): Promise<TourResult> {
 
     const manifest = readDemoManifest();
     const [height, width] = manifest.inputShape;
+    const weights = options.weights ?? DEMO_WEIGHTS;
     await client.createModelLine({
       name: DEMO_LINE,
       preprocessing: {
@@ -169,11 +170,11 @@ export async function runTour(options: TourOptions): Promise<TourResult> {
       },
       policy: {
         ...(options.variants === undefined ? {} : { variants: options.variants as never }),
-        weights: options.weights ?? DEMO_WEIGHTS,
+        weights,
       },
     } as never);
     say(`Created the model line ${DEMO_LINE} (${manifest.classNames.join(', ')}; ${height}x${width} RGB).`);
-    if ((options.weights ?? DEMO_WEIGHTS).fleetWire)
+    if (weights.fleetWire)
       say(
         "Its objective is the study's L plus the bytes its devices would download (fleetWire 1): once a release " +
           'is out, a candidate the fleet reaches by a small delta scores better.',
